@@ -1,0 +1,36 @@
+//! # supervm-primitives
+//!
+//! The vocabulary every other SuperVM crate speaks: transactions, headers, blocks, receipts,
+//! accounts and the chain specification. Types only — this crate does no I/O.
+//!
+//! ## Data flow
+//!
+//! ```text
+//! raw bytes --decode--> TxEnvelope --recover--> RecoveredTx --(vm)--> StoredReceipt
+//!                                                              \--> Block { Header, txs }
+//! genesis JSON --parse--> ChainSpec --(storage)--> genesis block + state
+//! ```
+//!
+//! ## Invariants
+//!
+//! - Headers are Ethereum headers ([`alloy_consensus::Header`]); a block hash is always
+//!   `keccak256(rlp(header))`, so any Ethereum tool can verify it.
+//! - Transactions are EIP-2718 envelopes built on alloy's transaction types; the wire encoding,
+//!   the signing hash and the transaction hash are exactly Ethereum's.
+//! - Every amount is an integer (`U256`, `u128`, `u64`); nothing here uses floating point.
+
+pub mod account;
+pub mod block;
+pub mod chain_spec;
+pub mod receipt;
+pub mod state;
+pub mod transaction;
+
+pub use account::Account;
+pub use alloy_consensus::{Header, Sealed};
+pub use alloy_primitives::{Address, Bloom, Bytes, Log, B256, U256};
+pub use block::{Block, SealedBlock};
+pub use chain_spec::{ChainSpec, ChainSpecError};
+pub use receipt::StoredReceipt;
+pub use state::StateChanges;
+pub use transaction::{RecoveredTx, TxDecodeError, TxEnvelope, TxType};

@@ -1,0 +1,112 @@
+//! Transaction envelopes accepted by SuperVM and their decoding with precise errors.
+
+use alloy_consensus::{Signed, Transaction, TransactionEnvelope, TxEip1559, TxEip2930, TxLegacy};
+use alloy_eips::eip2718::{Decodable2718, Eip2718Error, Encodable2718};
+use alloy_primitives::{Address, B256};
+
+/// A signed transaction of one of the supported EIP-2718 types.
+///
+/// Types 0 (legacy, with or without EIP-155 replay protection), 1 (EIP-2930) and 2 (EIP-1559)
+/// have Ethereum's exact encodings and hashes. Blob (type 3) and set-code (type 4)
+/// transactions are not part of this chain and fail to decode with a clear message.
+#[derive(Clone, Debug, TransactionEnvelope)]
+#[envelope(tx_type_name = TxType)]
+pub enum TxEnvelope {
+    /// Legacy transaction (type 0).
+    #[envelope(ty = 0)]
+    Legacy(Signed<TxLegacy>),
+    /// EIP-2930 access-list transaction (type 1).
+    #[envelope(ty = 1)]
+    Eip2930(Signed<TxEip2930>),
+    /// EIP-1559 dynamic-fee transaction (type 2).
+    #[envelope(ty = 2)]
+    Eip1559(Signed<TxEip1559>),
+}
+
+/// Why raw transaction bytes could not be turned into a [`TxEnvelope`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TxDecodeError {
+    /// No bytes at all.
+    #[error("empty typed transaction bytes")]
+    Empty,
+    /// A type byte this chain does not know.
+    #[error("transaction type not supported: 0x{0:02x}")]
+    UnsupportedType(u8),
+    /// The bytes are not a valid RLP encoding of the transaction.
+    #[error("rlp: {0}")]
+    Rlp(String),
+    /// Bytes were left over after the transaction.
+    #[error("rlp: input contains more than one value")]
+    TrailingBytes,
+}
+
+impl TxEnvelope {
+    /// Decodes the EIP-2718 network encoding used by `eth_sendRawTransaction`.
+    pub fn decode_raw(bytes: &[u8]) -> Result<Self, TxDecodeError> {
+        let Some(&first) = bytes.first() else {
+            return Err(TxDecodeError::Empty);
+        };
+        if first < 0x7f && first > 2 {
+            return Err(TxDecodeError::UnsupportedType(first));
+        }
+        let mut buf = bytes;
+        let tx = Self::decode_2718(&mut buf).map_err(|err| match err {
+            Eip2718Error::UnexpectedType(ty) => TxDecodeError::UnsupportedType(ty),
+            Eip2718Error::RlpError(rlp) => TxDecodeError::Rlp(rlp.to_string()),
+            other => TxDecodeError::Rlp(other.to_string()),
+        })?;
+        if !buf.is_empty() {
+            return Err(TxDecodeError::TrailingBytes);
+        }
+        Ok(tx)
+    }
+
+    /// The EIP-2718 network encoding (what `eth_getRawTransactionByHash` returns).
+    pub fn encoded(&self) -> Vec<u8> {
+        self.encoded_2718()
+    }
+
+    /// The transaction hash: keccak256 of the EIP-2718 encoding.
+    pub fn hash(&self) -> B256 {
+        match self {
+            Self::Legacy(tx) => *tx.hash(),
+            Self::Eip2930(tx) => *tx.hash(),
+            Self::Eip1559(tx) => *tx.hash(),
+        }
+    }
+
+    /// The chain id the signature commits to; `None` for pre-EIP-155 legacy transactions.
+    pub fn signed_chain_id(&self) -> Option<u64> {
+        Transaction::chain_id(self)
+    }
+
+    /// Recovers the sender from the signature; `None` when the signature is invalid.
+    pub fn recover(self) -> Option<RecoveredTx> {
+        let sender = match &self {
+            Self::Legacy(tx) => tx.recover_signer(),
+            Self::Eip2930(tx) => tx.recover_signer(),
+            Self::Eip1559(tx) => tx.recover_signer(),
+        }
+        .ok()?;
+        Some(RecoveredTx { tx: self, sender })
+    }
+}
+
+/// A transaction together with its recovered sender.
+///
+/// Sender recovery is the expensive part of admission and import; carrying the result avoids
+/// doing it twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveredTx {
+    /// The signed transaction.
+    pub tx: TxEnvelope,
+    /// The address recovered from the signature.
+    pub sender: Address,
+}
+
+impl RecoveredTx {
+    /// The transaction hash.
+    pub fn hash(&self) -> B256 {
+        self.tx.hash()
+    }
+}

@@ -5,16 +5,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::B256;
 use alloy_trie::root::ordered_trie_root_with_encoder;
 
-use crate::{RecoveredTx, TxEnvelope};
-
-/// A block before sealing: header and transactions.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Block {
-    /// The Ethereum header.
-    pub header: Header,
-    /// Transactions in execution order.
-    pub transactions: Vec<TxEnvelope>,
-}
+use crate::{RecoveredTx, StoredReceipt};
 
 /// A block whose hash has been computed and whose senders are recovered.
 ///
@@ -49,4 +40,13 @@ impl SealedBlock {
 /// `transactionsRoot` over transactions in block order.
 pub fn transactions_root(txs: &[RecoveredTx]) -> B256 {
     ordered_trie_root_with_encoder(txs, |tx, buf| tx.tx.encode_2718(buf))
+}
+
+/// A committed block with its receipts: what new-head subscribers receive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutedBlock {
+    /// The block.
+    pub block: SealedBlock,
+    /// One receipt per transaction, in order.
+    pub receipts: Vec<StoredReceipt>,
 }

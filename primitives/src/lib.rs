@@ -29,7 +29,7 @@ pub mod transaction;
 pub use account::Account;
 pub use alloy_consensus::{Header, Sealed};
 pub use alloy_primitives::{Address, Bloom, Bytes, Log, B256, U256};
-pub use block::{Block, SealedBlock};
+pub use block::{transactions_root, ExecutedBlock, SealedBlock};
 pub use chain_spec::{ChainSpec, ChainSpecError};
 pub use receipt::StoredReceipt;
 pub use state::StateChanges;

@@ -1,1 +1,39 @@
-//! placeholder
+//! # supervm-rpc
+//!
+//! The Ethereum JSON-RPC API (`eth`, `net`, `web3`, and the `evm` dev controls) over HTTP and
+//! WebSocket on one port, served by jsonrpsee.
+//!
+//! ## Data flow
+//!
+//! ```text
+//! client ──HTTP/WS──► jsonrpsee ──► metrics middleware ──► namespace handlers
+//!   reads:   handler ──spawn_blocking──► storage::Reader snapshot ──convert──► alloy RPC types
+//!   writes:  eth_sendRawTransaction ──decode, recover──► TxPool::add ──► sealer mines it
+//!   streams: chain events (broadcast) ──► eth_subscribe sinks;  filters poll the store
+//! ```
+//!
+//! ## Invariants
+//!
+//! - Handlers are thin: validation lives in the pool and the VM, fee math in the gas crate.
+//! - Every answer about state or blocks comes from one storage snapshot, so a response never
+//!   mixes two heads.
+//! - Bad input never panics: it becomes a JSON-RPC error whose message names the problem
+//!   (geth's exact wording where geth has one).
+
+mod block_id;
+mod context;
+mod convert;
+mod dev;
+mod error;
+mod eth;
+mod fees;
+mod filters;
+mod metrics;
+mod net;
+mod pubsub;
+mod server;
+
+pub use context::RpcContext;
+pub use error::RpcError;
+pub use metrics::RpcMetrics;
+pub use server::{start, RpcServer, RpcServerConfig};

@@ -1,1 +1,34 @@
-//! placeholder
+//! # supervm-txpool
+//!
+//! Transactions waiting for a block: admission, per-sender nonce ordering, replacement, and
+//! the "best transactions" order the block builder consumes.
+//!
+//! ## Data flow
+//!
+//! ```text
+//! eth_sendRawTransaction ──validate (stateless, then against head state)──► TxPool::add
+//!        │                                                                   │ notify
+//! block builder ◄── TxPool::best(base_fee): highest tip first, nonce order per sender
+//! new head ──► TxPool::on_new_head: drop mined / stale nonces, re-check against new state
+//! ```
+//!
+//! ## Invariants
+//!
+//! - A sender's transactions are ordered by nonce; only those contiguous from the sender's
+//!   state nonce are *pending* (minable); the rest are *queued* until the gap fills.
+//! - At most one transaction per (sender, nonce); replacing it needs a fee bump
+//!   ([`PoolConfig::price_bump_percent`]).
+//! - Every transaction in the pool passed validation against some head state; it is checked
+//!   again at execution, so a stale one is skipped, never included invalid.
+
+mod best;
+mod config;
+mod error;
+mod pool;
+mod validate;
+
+pub use best::BestTransactions;
+pub use config::PoolConfig;
+pub use error::PoolError;
+pub use pool::{PoolCounts, PooledTx, TxPool};
+pub use validate::PoolEnv;

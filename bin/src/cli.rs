@@ -1,0 +1,179 @@
+//! Command-line parsing: flags override the TOML configuration, which overrides defaults.
+
+use std::{net::IpAddr, path::PathBuf};
+
+use alloy_primitives::Address;
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use supervm_node::{Node, NodeConfig};
+
+/// SuperVM: an Ethereum-compatible node where gas can be paid in any registered token.
+#[derive(Debug, Parser)]
+#[command(name = "supervm", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a single-node development chain with funded, unlocked accounts.
+    Dev(DevArgs),
+    /// Run a node from a configuration file.
+    Node(NodeArgs),
+}
+
+#[derive(Debug, Args)]
+struct DevArgs {
+    /// JSON-RPC port (HTTP and WebSocket); 0 picks a free port.
+    #[arg(long, default_value_t = 8545)]
+    port: u16,
+    /// JSON-RPC listen address.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Database directory [default: <user data dir>/supervm/<chain id>].
+    #[arg(long, value_name = "DIR", conflicts_with = "ephemeral")]
+    data_dir: Option<PathBuf>,
+    /// Use a fresh temporary database, deleted on exit.
+    #[arg(long)]
+    ephemeral: bool,
+    /// Mine a block every SECS seconds instead of on every transaction.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    block_time: Option<u64>,
+    /// Mine only when `evm_mine` is called.
+    #[arg(long, conflicts_with = "block_time")]
+    no_mining: bool,
+    /// Chain id of the development chain.
+    #[arg(long, default_value_t = supervm_primitives::chain_spec::DEV_CHAIN_ID)]
+    chain_id: u64,
+    /// Start from this geth-format genesis file instead of the development genesis.
+    #[arg(long, value_name = "FILE")]
+    genesis: Option<PathBuf>,
+    /// Prometheus metrics port; 0 picks a free port.
+    #[arg(long, default_value_t = 9001)]
+    metrics_port: u16,
+    /// Do not serve metrics.
+    #[arg(long)]
+    no_metrics: bool,
+    /// Number of development accounts.
+    #[arg(long, default_value_t = 10)]
+    accounts: u32,
+    /// Mnemonic of the development accounts.
+    #[arg(long, default_value = supervm_node::config::DEV_MNEMONIC)]
+    mnemonic: String,
+    /// Address that receives transaction tips.
+    #[arg(long, value_name = "ADDRESS")]
+    beneficiary: Option<Address>,
+}
+
+#[derive(Debug, Args)]
+struct NodeArgs {
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Override `[storage] data_dir`.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Override `[rpc] port`.
+    #[arg(long)]
+    port: Option<u16>,
+}
+
+impl Cli {
+    /// The configuration this invocation asks for.
+    pub fn node_config(&self) -> anyhow::Result<NodeConfig> {
+        match &self.command {
+            Command::Dev(args) => {
+                let mut config = NodeConfig::default();
+                config.rpc.port = args.port;
+                config.rpc.addr = args.host;
+                config.storage.data_dir = args.data_dir.clone();
+                config.storage.ephemeral = args.ephemeral;
+                config.mining.block_time = args.block_time;
+                config.mining.manual = args.no_mining;
+                config.chain.chain_id = args.chain_id;
+                config.chain.genesis = args.genesis.clone();
+                config.metrics.port = args.metrics_port;
+                config.metrics.enabled = !args.no_metrics;
+                config.dev.accounts = args.accounts;
+                config.dev.mnemonic = args.mnemonic.clone();
+                if let Some(beneficiary) = args.beneficiary {
+                    config.mining.beneficiary = beneficiary;
+                }
+                Ok(config)
+            }
+            Command::Node(args) => {
+                let mut config = NodeConfig::load(&args.config)?;
+                if let Some(dir) = &args.data_dir {
+                    config.storage.data_dir = Some(dir.clone());
+                }
+                if let Some(port) = args.port {
+                    config.rpc.port = port;
+                }
+                Ok(config)
+            }
+        }
+    }
+}
+
+/// Runs the node until Ctrl-C or SIGTERM.
+pub async fn run(config: NodeConfig) -> anyhow::Result<()> {
+    let node = Node::launch(config).await.context("starting the node")?;
+    print_banner(&node);
+    wait_for_signal().await?;
+    tracing::info!("shutting down");
+    node.stop().await;
+    Ok(())
+}
+
+fn print_banner(node: &Node) {
+    let spec = node.chain_spec();
+    println!("SuperVM {}", env!("CARGO_PKG_VERSION"));
+    println!();
+    if spec
+        .genesis
+        .alloc
+        .keys()
+        .any(|a| node.dev_accounts().iter().any(|d| d.address == *a))
+    {
+        println!("Available accounts (funded in the dev genesis)");
+        println!("==================");
+        for (i, account) in node.dev_accounts().iter().enumerate() {
+            println!("({i}) {}", account.address);
+        }
+        println!();
+        println!("Private keys");
+        println!("==================");
+        for (i, account) in node.dev_accounts().iter().enumerate() {
+            println!(
+                "({i}) 0x{}",
+                alloy_primitives::hex::encode(account.signer.credential().to_bytes())
+            );
+        }
+        println!();
+        println!("WARNING: these keys are public (derived from a well-known mnemonic).");
+        println!("Any funds sent to them on a real network WILL BE LOST.");
+        println!();
+    }
+    println!("Chain id:     {}", spec.chain_id());
+    println!("Data dir:     {}", node.data_dir().display());
+    if let Some(addr) = node.metrics_addr() {
+        println!("Metrics:      http://{addr}/metrics");
+    }
+    println!("RPC listening on http://{}", node.rpc_addr());
+    println!("WebSocket on ws://{}", node.rpc_addr());
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! The chain: builds blocks from the pool, commits them, and announces them.
+
+use std::{sync::Arc, time::Instant};
+
+use alloy_consensus::{proofs::calculate_receipt_root, Header, Typed2718, EMPTY_OMMER_ROOT_HASH};
+use alloy_primitives::{Address, Bloom, B256};
+use supervm_consensus::{Decided, ExecutionClient};
+use supervm_gas::next_base_fee;
+use supervm_primitives::{
+    transactions_root, ChainSpec, ExecutedBlock, RecoveredTx, SealedBlock, StoredReceipt,
+};
+use supervm_storage::{BlockWriter, StorageError, Store};
+use supervm_txpool::TxPool;
+use supervm_vm::{execute_tx, BlockEnv, InvalidTx, Message, PendingState, StoreState};
+use tokio::sync::broadcast;
+
+use crate::metrics::NodeMetrics;
+
+/// Why a block could not be built or committed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The head block is missing from the store.
+    #[error("head block {0} is missing from the store")]
+    MissingHead(u64),
+}
+
+/// A built block whose state is written but not yet committed.
+pub struct Proposal {
+    executed: ExecutedBlock,
+    writer: BlockWriter,
+    invalid: Vec<B256>,
+    started: Instant,
+}
+
+/// Block production and commit for a single node.
+pub struct Chain {
+    spec: Arc<ChainSpec>,
+    store: Store,
+    pool: Arc<TxPool>,
+    beneficiary: Address,
+    events: broadcast::Sender<Arc<ExecutedBlock>>,
+    metrics: Arc<NodeMetrics>,
+}
+
+impl Chain {
+    /// A chain over an initialised store.
+    pub fn new(
+        spec: Arc<ChainSpec>,
+        store: Store,
+        pool: Arc<TxPool>,
+        beneficiary: Address,
+        events: broadcast::Sender<Arc<ExecutedBlock>>,
+        metrics: Arc<NodeMetrics>,
+    ) -> Self {
+        Self {
+            spec,
+            store,
+            pool,
+            beneficiary,
+            events,
+            metrics,
+        }
+    }
+
+    /// The environment of the block after `parent`.
+    pub fn next_block_env(
+        spec: &ChainSpec,
+        parent: &Header,
+        timestamp: u64,
+        beneficiary: Address,
+    ) -> BlockEnv {
+        BlockEnv {
+            number: parent.number + 1,
+            timestamp: timestamp.max(parent.timestamp + 1),
+            beneficiary,
+            base_fee: next_base_fee(
+                parent.gas_used,
+                parent.gas_limit,
+                parent.base_fee_per_gas.unwrap_or(spec.initial_base_fee()),
+                spec.base_fee_params(),
+            ),
+            gas_limit: spec.gas_limit(),
+            base_fee_recipient: spec.base_fee_recipient(),
+        }
+    }
+
+    fn build(&self, timestamp: u64) -> Result<Proposal, ChainError> {
+        let started = Instant::now();
+        let reader = self.store.reader()?;
+        let head = reader.head_number();
+        let parent = reader.header(head)?.ok_or(ChainError::MissingHead(head))?;
+        let parent_hash = reader
+            .block_hash(head)?
+            .ok_or(ChainError::MissingHead(head))?;
+        let env = Self::next_block_env(&self.spec, &parent, timestamp, self.beneficiary);
+        let mut state = PendingState::new(StoreState::new(&reader, head));
+        let mut transactions: Vec<RecoveredTx> = Vec::new();
+        let mut receipts: Vec<StoredReceipt> = Vec::new();
+        let mut invalid = Vec::new();
+        let mut gas_used = 0u64;
+        let mut best = self.pool.best(env.base_fee);
+        while let Some(pooled) = best.next() {
+            let msg = Message::from_tx(&pooled.tx);
+            if gas_used.saturating_add(msg.gas_limit) > env.gas_limit {
+                // Does not fit; the sender's later nonces cannot go before it.
+                best.mark_invalid(&pooled);
+                continue;
+            }
+            match execute_tx(&env, &msg, &mut state) {
+                Ok(outcome) => {
+                    gas_used += outcome.gas_used;
+                    receipts.push(StoredReceipt {
+                        tx_type: pooled.tx.tx.ty(),
+                        success: outcome.success,
+                        cumulative_gas_used: gas_used,
+                        gas_used: outcome.gas_used,
+                        effective_gas_price: outcome.effective_gas_price,
+                        logs: outcome.logs,
+                    });
+                    transactions.push(pooled.tx.clone());
+                }
+                Err(InvalidTx::State(err)) => return Err(ChainError::Storage(err.0)),
+                Err(err) => {
+                    tracing::warn!(hash = %pooled.hash, %err, "dropping transaction that is invalid in the next block");
+                    best.mark_invalid(&pooled);
+                    invalid.push(pooled.hash);
+                }
+            }
+        }
+        let changes = state.into_changes();
+        drop(reader);
+        let mut writer = self.store.begin_block()?;
+        writer.apply_state(env.number, &changes)?;
+        let state_root = writer.state_root()?;
+        let envelopes: Vec<_> = receipts.iter().map(StoredReceipt::to_envelope).collect();
+        let logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut bloom, r| {
+            bloom.accrue_bloom(&r.bloom());
+            bloom
+        });
+        let header = Header {
+            parent_hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: env.beneficiary,
+            state_root,
+            transactions_root: transactions_root(&transactions),
+            receipts_root: calculate_receipt_root(&envelopes),
+            logs_bloom,
+            number: env.number,
+            gas_limit: env.gas_limit,
+            gas_used,
+            timestamp: env.timestamp,
+            base_fee_per_gas: Some(env.base_fee),
+            ..Default::default()
+        };
+        let executed = ExecutedBlock {
+            block: SealedBlock::new(header, transactions),
+            receipts,
+        };
+        Ok(Proposal {
+            executed,
+            writer,
+            invalid,
+            started,
+        })
+    }
+
+    fn commit(&self, proposal: Proposal) -> Result<Decided, ChainError> {
+        let Proposal {
+            executed,
+            mut writer,
+            invalid,
+            started,
+        } = proposal;
+        writer.insert_block(&executed.block, &executed.receipts)?;
+        writer.commit()?;
+        let number = executed.block.number();
+        let included: Vec<B256> = executed
+            .block
+            .transactions
+            .iter()
+            .map(RecoveredTx::hash)
+            .collect();
+        self.pool.remove(&included);
+        self.pool.remove(&invalid);
+        let reader = self.store.reader()?;
+        self.pool
+            .on_new_head(&StoreState::new(&reader, reader.head_number()));
+        self.metrics
+            .record_block(number, included.len(), started.elapsed());
+        tracing::info!(
+            number,
+            hash = %executed.block.hash,
+            transactions = included.len(),
+            gas_used = executed.block.header.gas_used,
+            "block committed"
+        );
+        // No subscriber is fine: the block is committed either way.
+        let _ = self.events.send(Arc::new(executed));
+        Ok(Decided {
+            number,
+            transactions: included.len(),
+        })
+    }
+}
+
+impl ExecutionClient for Chain {
+    type Proposal = Proposal;
+    type Error = ChainError;
+
+    fn propose(&self, timestamp: u64) -> Result<Proposal, ChainError> {
+        self.build(timestamp)
+    }
+
+    fn decide(&self, proposal: Proposal) -> Result<Decided, ChainError> {
+        self.commit(proposal)
+    }
+}

@@ -1,0 +1,218 @@
+//! Starting and stopping every service of a node.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use prometheus_client::registry::Registry;
+use supervm_consensus::{DevSealer, MiningMode, SystemClock};
+use supervm_primitives::{ChainSpec, ChainSpecError};
+use supervm_rpc::{RpcContext, RpcMetrics, RpcServer, RpcServerConfig};
+use supervm_storage::{StorageError, Store};
+use supervm_txpool::TxPool;
+use tokio::{
+    sync::{broadcast, watch},
+    task::JoinHandle,
+};
+
+use crate::{
+    chain::Chain,
+    config::NodeConfig,
+    dev_accounts::{derive_dev_accounts, DevAccount},
+    metrics::{self, NodeMetrics},
+};
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The genesis file is invalid.
+    #[error(transparent)]
+    ChainSpec(#[from] ChainSpecError),
+    /// The store could not be opened or initialised.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A server could not bind its address.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The dev accounts could not be derived.
+    #[error("{0}")]
+    DevAccounts(String),
+}
+
+/// A running node.
+pub struct Node {
+    rpc: RpcServer,
+    metrics_addr: Option<SocketAddr>,
+    data_dir: PathBuf,
+    spec: Arc<ChainSpec>,
+    dev_accounts: Vec<DevAccount>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl Node {
+    /// Opens the store, initialises genesis if needed and starts every service.
+    pub async fn launch(config: NodeConfig) -> Result<Self, NodeError> {
+        let dev_accounts = derive_dev_accounts(&config.dev.mnemonic, config.dev.accounts)
+            .map_err(NodeError::DevAccounts)?;
+        let spec = Arc::new(match &config.chain.genesis {
+            Some(path) => ChainSpec::load(path)?,
+            None => ChainSpec::dev(
+                config.chain.chain_id,
+                dev_accounts.iter().map(|a| a.address),
+            ),
+        });
+        let (data_dir, temp_dir) = resolve_data_dir(&config, spec.chain_id())?;
+        let store = Store::open(&data_dir.join("chain.redb"))?;
+        let genesis = store.init_genesis(&spec)?;
+        tracing::info!(chain_id = spec.chain_id(), genesis = %genesis.hash, data_dir = %data_dir.display(), "store opened");
+
+        let pool = Arc::new(TxPool::new(config.pool.to_pool_config()));
+        let (events, _) = broadcast::channel(1024);
+        let mut registry = Registry::default();
+        let node_metrics = Arc::new(NodeMetrics::register(&mut registry));
+        let rpc_metrics = RpcMetrics::register(&mut registry);
+        let chain = Arc::new(Chain::new(
+            spec.clone(),
+            store.clone(),
+            pool.clone(),
+            config.mining.beneficiary,
+            events.clone(),
+            node_metrics.clone(),
+        ));
+        let mode = match (config.mining.manual, config.mining.block_time) {
+            (true, _) => MiningMode::Manual,
+            (false, Some(secs)) => MiningMode::Interval(Duration::from_secs(secs.max(1))),
+            (false, None) => MiningMode::Automine,
+        };
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (sealer, sealer_handle) = DevSealer::new(chain, pool.clone(), SystemClock, mode);
+        let mut tasks = vec![tokio::spawn(sealer.run(shutdown_rx.clone()))];
+
+        let rpc_addr = SocketAddr::new(config.rpc.addr, config.rpc.port);
+        let context = RpcContext {
+            spec: spec.clone(),
+            store,
+            pool: pool.clone(),
+            sealer: sealer_handle,
+            signers: dev_accounts.iter().map(|a| a.signer.clone()).collect(),
+            events,
+            beneficiary: config.mining.beneficiary,
+            client_version: format!("supervm/v{}", env!("CARGO_PKG_VERSION")),
+        };
+        let rpc_config = RpcServerConfig {
+            addr: rpc_addr,
+            cors: config.rpc.cors.clone(),
+            max_request_body_bytes: config.rpc.max_request_body_bytes,
+            max_response_body_bytes: config.rpc.max_response_body_bytes,
+            max_connections: config.rpc.max_connections,
+            max_batch_size: config.rpc.max_batch_size,
+            admin: config.rpc.allow_remote_admin || config.rpc.addr.is_loopback(),
+        };
+        let rpc = supervm_rpc::start(context, rpc_config, rpc_metrics)
+            .await
+            .map_err(|source| NodeError::Bind {
+                addr: rpc_addr,
+                source,
+            })?;
+
+        let metrics_addr = if config.metrics.enabled {
+            let addr = SocketAddr::new(config.metrics.addr, config.metrics.port);
+            let (bound, task) = metrics::serve(addr, registry, node_metrics, pool, shutdown_rx)
+                .await
+                .map_err(|source| NodeError::Bind { addr, source })?;
+            tasks.push(task);
+            Some(bound)
+        } else {
+            None
+        };
+        Ok(Self {
+            rpc,
+            metrics_addr,
+            data_dir,
+            spec,
+            dev_accounts,
+            shutdown,
+            tasks,
+            _temp_dir: temp_dir,
+        })
+    }
+
+    /// Where the JSON-RPC server (HTTP and WebSocket) listens.
+    pub fn rpc_addr(&self) -> SocketAddr {
+        self.rpc.addr()
+    }
+
+    /// Where `/metrics` is served, if enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The data directory in use.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The chain specification in use.
+    pub fn chain_spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+
+    /// The development accounts (funded in the dev genesis, unlocked for
+    /// `eth_sendTransaction`).
+    pub fn dev_accounts(&self) -> &[DevAccount] {
+        &self.dev_accounts
+    }
+
+    /// Stops every service and waits for them; the store is closed when this returns.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        self.rpc.stop().await;
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+fn resolve_data_dir(
+    config: &NodeConfig,
+    chain_id: u64,
+) -> Result<(PathBuf, Option<tempfile::TempDir>), NodeError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| NodeError::DataDir { path, source }
+    };
+    if config.storage.ephemeral {
+        let dir = tempfile::Builder::new()
+            .prefix("supervm-")
+            .tempdir()
+            .map_err(io(Path::new("temp dir")))?;
+        return Ok((dir.path().to_path_buf(), Some(dir)));
+    }
+    let dir = match &config.storage.data_dir {
+        Some(dir) => dir.clone(),
+        None => dirs::data_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("supervm")
+            .join(chain_id.to_string()),
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    Ok((dir, None))
+}

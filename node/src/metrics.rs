@@ -1,0 +1,139 @@
+//! Node metrics and the Prometheus `/metrics` endpoint. Names are documented in
+//! `docs/metrics.md`.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
+    },
+    registry::Registry,
+};
+use supervm_txpool::TxPool;
+use tokio::{net::TcpListener, sync::watch};
+
+/// Chain and pool metrics.
+pub struct NodeMetrics {
+    head: Gauge,
+    import_seconds: Histogram,
+    block_transactions: Histogram,
+    pool_pending: Gauge,
+    pool_queued: Gauge,
+}
+
+impl NodeMetrics {
+    /// Creates the metrics and registers them.
+    pub fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            head: Gauge::default(),
+            import_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
+            block_transactions: Histogram::new(exponential_buckets(1.0, 2.0, 16)),
+            pool_pending: Gauge::default(),
+            pool_queued: Gauge::default(),
+        };
+        registry.register(
+            "supervm_head_block_number",
+            "Number of the head block",
+            metrics.head.clone(),
+        );
+        registry.register(
+            "supervm_block_import_seconds",
+            "Time to build, execute, compute the state root of and commit a block",
+            metrics.import_seconds.clone(),
+        );
+        registry.register(
+            "supervm_block_transactions",
+            "Transactions per committed block",
+            metrics.block_transactions.clone(),
+        );
+        registry.register(
+            "supervm_txpool_pending",
+            "Minable transactions in the pool",
+            metrics.pool_pending.clone(),
+        );
+        registry.register(
+            "supervm_txpool_queued",
+            "Transactions waiting for a nonce gap to fill",
+            metrics.pool_queued.clone(),
+        );
+        metrics
+    }
+
+    /// Records a committed block.
+    pub fn record_block(&self, number: u64, transactions: usize, elapsed: Duration) {
+        self.head.set(i64::try_from(number).unwrap_or(i64::MAX));
+        self.import_seconds.observe(elapsed.as_secs_f64());
+        self.block_transactions.observe(transactions as f64);
+    }
+
+    fn refresh_pool(&self, pool: &TxPool) {
+        let counts = pool.counts();
+        self.pool_pending.set(counts.pending as i64);
+        self.pool_queued.set(counts.queued as i64);
+    }
+}
+
+struct MetricsState {
+    registry: Registry,
+    metrics: Arc<NodeMetrics>,
+    pool: Arc<TxPool>,
+}
+
+/// Serves `/metrics` until `shutdown` turns true; returns the bound address.
+pub async fn serve(
+    addr: SocketAddr,
+    registry: Registry,
+    metrics: Arc<NodeMetrics>,
+    pool: Arc<TxPool>,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let state = Arc::new(MetricsState {
+        registry,
+        metrics,
+        pool,
+    });
+    let app = Router::new()
+        .route("/metrics", get(render))
+        .with_state(state);
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            while shutdown.changed().await.is_ok() {
+                if *shutdown.borrow() {
+                    break;
+                }
+            }
+        };
+        if let Err(err) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::error!(%err, "metrics server failed");
+        }
+    });
+    Ok((bound, task))
+}
+
+async fn render(State(state): State<Arc<MetricsState>>) -> impl IntoResponse {
+    state.metrics.refresh_pool(&state.pool);
+    let mut body = String::new();
+    match encode(&mut body, &state.registry) {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response(),
+        Err(err) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            err.to_string(),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,179 @@
+//! Storage types to the Ethereum JSON-RPC types of alloy, which every client understands.
+
+use alloy_consensus::{transaction::Recovered, BlockBody, Transaction as _};
+use alloy_primitives::{B256, U256};
+use alloy_rlp::Encodable;
+use alloy_rpc_types_eth::{
+    Block, BlockTransactions, Header as RpcHeader, Log as RpcLog, Transaction, TransactionReceipt,
+};
+use supervm_primitives::{RecoveredTx, SealedBlock, StoredReceipt, TxEnvelope};
+
+/// The RPC transaction type.
+pub type RpcTransaction = Transaction<TxEnvelope>;
+/// The RPC block type.
+pub type RpcBlock = Block<RpcTransaction>;
+/// The RPC receipt type.
+pub type RpcReceipt = TransactionReceipt<alloy_consensus::ReceiptEnvelope<RpcLog>>;
+
+/// Where a transaction sits, for the fields an RPC transaction carries.
+#[derive(Clone, Copy)]
+pub(crate) struct TxContext {
+    pub block_hash: B256,
+    pub block_number: u64,
+    pub index: u64,
+    pub base_fee: Option<u64>,
+    pub timestamp: u64,
+}
+
+/// A transaction as `eth_getTransactionBy*` returns it; `None` context = still in the pool.
+pub(crate) fn rpc_transaction(tx: &RecoveredTx, context: Option<TxContext>) -> RpcTransaction {
+    let inner = Recovered::new_unchecked(tx.tx.clone(), tx.sender);
+    match context {
+        Some(ctx) => Transaction {
+            effective_gas_price: Some(match ctx.base_fee {
+                Some(base) => tx.tx.effective_gas_price(Some(base)),
+                None => tx.tx.max_fee_per_gas(),
+            }),
+            inner,
+            block_hash: Some(ctx.block_hash),
+            block_number: Some(ctx.block_number),
+            transaction_index: Some(ctx.index),
+            block_timestamp: Some(ctx.timestamp),
+        },
+        None => Transaction {
+            inner,
+            block_hash: None,
+            block_number: None,
+            transaction_index: None,
+            effective_gas_price: None,
+            block_timestamp: None,
+        },
+    }
+}
+
+/// A block header as `newHeads` and blocks carry it.
+pub(crate) fn rpc_header(block: &SealedBlock) -> RpcHeader {
+    let body = BlockBody::<TxEnvelope> {
+        transactions: block.transactions.iter().map(|tx| tx.tx.clone()).collect(),
+        ommers: Vec::new(),
+        withdrawals: None,
+    };
+    let size = alloy_consensus::Block {
+        header: block.header.clone(),
+        body,
+    }
+    .length();
+    RpcHeader {
+        hash: block.hash,
+        inner: block.header.clone(),
+        total_difficulty: Some(U256::ZERO),
+        size: Some(U256::from(size)),
+    }
+}
+
+/// A block with full transactions or only their hashes.
+pub(crate) fn rpc_block(block: &SealedBlock, full: bool) -> RpcBlock {
+    let transactions = if full {
+        BlockTransactions::Full(
+            block
+                .transactions
+                .iter()
+                .enumerate()
+                .map(|(index, tx)| rpc_transaction(tx, Some(tx_context(block, index))))
+                .collect(),
+        )
+    } else {
+        BlockTransactions::Hashes(block.transactions.iter().map(RecoveredTx::hash).collect())
+    };
+    Block {
+        header: rpc_header(block),
+        uncles: Vec::new(),
+        transactions,
+        withdrawals: None,
+    }
+}
+
+/// The context of the `index`-th transaction of `block`.
+pub(crate) fn tx_context(block: &SealedBlock, index: usize) -> TxContext {
+    TxContext {
+        block_hash: block.hash,
+        block_number: block.number(),
+        index: index as u64,
+        base_fee: block.header.base_fee_per_gas,
+        timestamp: block.header.timestamp,
+    }
+}
+
+/// The logs of a block's receipts with their positions, in block order.
+pub(crate) fn block_logs(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<Vec<RpcLog>> {
+    let mut log_index = 0u64;
+    block
+        .transactions
+        .iter()
+        .zip(receipts)
+        .enumerate()
+        .map(|(tx_index, (tx, receipt))| {
+            receipt
+                .logs
+                .iter()
+                .map(|log| {
+                    let rpc = RpcLog {
+                        inner: log.clone(),
+                        block_hash: Some(block.hash),
+                        block_number: Some(block.number()),
+                        block_timestamp: Some(block.header.timestamp),
+                        transaction_hash: Some(tx.hash()),
+                        transaction_index: Some(tx_index as u64),
+                        log_index: Some(log_index),
+                        removed: false,
+                    };
+                    log_index += 1;
+                    rpc
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// All receipts of a block in RPC form.
+pub(crate) fn rpc_receipts(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<RpcReceipt> {
+    let logs = block_logs(block, receipts);
+    block
+        .transactions
+        .iter()
+        .zip(receipts)
+        .zip(logs)
+        .enumerate()
+        .map(|(index, ((tx, receipt), logs))| rpc_receipt(block, index, tx, receipt, logs))
+        .collect()
+}
+
+fn rpc_receipt(
+    block: &SealedBlock,
+    index: usize,
+    tx: &RecoveredTx,
+    receipt: &StoredReceipt,
+    logs: Vec<RpcLog>,
+) -> RpcReceipt {
+    let mut logs = logs.into_iter();
+    let inner = receipt.to_envelope().map_logs(|log| {
+        logs.next().unwrap_or(RpcLog {
+            inner: log,
+            ..Default::default()
+        })
+    });
+    TransactionReceipt {
+        inner,
+        transaction_hash: tx.hash(),
+        transaction_index: Some(index as u64),
+        block_hash: Some(block.hash),
+        block_number: Some(block.number()),
+        gas_used: receipt.gas_used,
+        effective_gas_price: receipt.effective_gas_price,
+        blob_gas_used: None,
+        blob_gas_price: None,
+        from: tx.sender,
+        to: tx.tx.to(),
+        contract_address: None,
+    }
+}

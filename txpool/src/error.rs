@@ -1,0 +1,28 @@
+//! Why a transaction was not admitted. Messages are geth's where geth has the same error.
+
+use supervm_vm::InvalidTx;
+
+/// Admission failure.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// The same transaction is already in the pool.
+    #[error("already known")]
+    AlreadyKnown,
+    /// Same sender and nonce, without the required fee bump.
+    #[error("replacement transaction underpriced")]
+    ReplacementUnderpriced,
+    /// Encoded transaction larger than the limit.
+    #[error("oversized data: transaction size {size}, limit {limit}")]
+    Oversized {
+        /// Size of the transaction.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The pool or the sender's share of it is full.
+    #[error("txpool is full")]
+    Full,
+    /// The transaction is invalid against the chain rules or the head state.
+    #[error(transparent)]
+    Invalid(#[from] InvalidTx),
+}

@@ -1,0 +1,65 @@
+//! A transaction normalised for execution, whether it came signed or from `eth_call`.
+
+use alloy_consensus::Transaction;
+use alloy_eips::eip2930::AccessList;
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use supervm_gas::TxFees;
+use supervm_primitives::RecoveredTx;
+
+use crate::InvalidTx;
+
+/// What [`crate::execute_tx`] runs: the fields of a transaction with the sender known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The sender.
+    pub caller: Address,
+    /// Recipient, or `Create`.
+    pub kind: TxKind,
+    /// Wei transferred.
+    pub value: U256,
+    /// Calldata.
+    pub input: Bytes,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Fee fields; `None` for an `eth_call` without a gas price, which pays nothing and skips
+    /// the base-fee check (as geth does).
+    pub fees: Option<TxFees>,
+    /// Nonce to check against the sender's; `None` skips the check (`eth_call`).
+    pub nonce: Option<u64>,
+    /// EIP-2930 access list.
+    pub access_list: Option<AccessList>,
+}
+
+impl Message {
+    /// The message of a signed transaction.
+    pub fn from_tx(tx: &RecoveredTx) -> Self {
+        let inner = &tx.tx;
+        Self {
+            caller: tx.sender,
+            kind: inner.kind(),
+            value: inner.value(),
+            input: inner.input().clone(),
+            gas_limit: inner.gas_limit(),
+            fees: Some(TxFees {
+                max_fee_per_gas: inner.max_fee_per_gas(),
+                max_priority_fee_per_gas: inner
+                    .max_priority_fee_per_gas()
+                    .unwrap_or_else(|| inner.max_fee_per_gas()),
+            }),
+            nonce: Some(inner.nonce()),
+            access_list: inner.access_list().cloned(),
+        }
+    }
+}
+
+/// Rejects a transaction signed for another chain. Pre-EIP-155 legacy transactions carry no
+/// chain id and are accepted, as the issue requires.
+pub fn check_chain_id(tx: &RecoveredTx, chain_id: u64) -> Result<(), InvalidTx> {
+    match tx.tx.signed_chain_id() {
+        Some(id) if id != chain_id => Err(InvalidTx::ChainId {
+            got: id,
+            expected: chain_id,
+        }),
+        _ => Ok(()),
+    }
+}

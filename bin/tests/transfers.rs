@@ -154,7 +154,9 @@ async fn transfers_of_every_type() {
     let node = TestNode::start(|c| c.mining.beneficiary = BENEFICIARY).await;
     let signer = node.signer(0);
     let sender = signer.address();
-    let wallet = node.wallet_provider(signer.clone());
+    // A fresh provider per transaction: alloy's nonce filler caches nonces, and some
+    // transactions below are sent around it.
+    let wallet = || node.wallet_provider(signer.clone());
     let provider = node.provider();
     let rpc = node.rpc();
     assert_eq!(rpc.balance(sender, "latest").await, dev_balance());
@@ -167,7 +169,7 @@ async fn transfers_of_every_type() {
         .with_to(to)
         .with_value(value)
         .with_gas_price(2 * GWEI);
-    let hash = *wallet
+    let hash = *wallet()
         .send_transaction(request)
         .await
         .expect("send legacy")
@@ -253,7 +255,7 @@ async fn transfers_of_every_type() {
         .with_value(value)
         .with_gas_price(2 * GWEI)
         .with_access_list(access_list.clone());
-    let hash = *wallet
+    let hash = *wallet()
         .send_transaction(request)
         .await
         .expect("send EIP-2930")
@@ -290,7 +292,7 @@ async fn transfers_of_every_type() {
         .with_input(data.clone())
         .with_max_fee_per_gas(max_fee)
         .with_max_priority_fee_per_gas(tip);
-    let hash = *wallet
+    let hash = *wallet()
         .send_transaction(request)
         .await
         .expect("send EIP-1559")
@@ -320,7 +322,7 @@ async fn transfers_of_every_type() {
     let value = U256::from(1u64);
     let before = snapshot(&rpc, sender, to).await;
     let request = TransactionRequest::default().with_to(to).with_value(value);
-    let pending = wallet
+    let pending = wallet()
         .send_transaction(request)
         .await
         .expect("send EIP-1559 with estimated fees");
@@ -492,7 +494,7 @@ async fn blocks_are_consistent() {
         assert!(block.uncles.is_empty());
         assert_eq!(
             header.logs_bloom,
-            Default::default(),
+            alloy::primitives::Bloom::ZERO,
             "no logs, empty bloom"
         );
         let base_fee = header.base_fee_per_gas.expect("baseFeePerGas");

@@ -88,6 +88,7 @@ impl Node {
         let (events, _) = broadcast::channel(1024);
         let mut registry = Registry::default();
         let node_metrics = Arc::new(NodeMetrics::register(&mut registry));
+        node_metrics.set_head(store.reader()?.head_number());
         let rpc_metrics = RpcMetrics::register(&mut registry);
         let chain = Arc::new(Chain::new(
             spec.clone(),

@@ -62,9 +62,14 @@ impl NodeMetrics {
         metrics
     }
 
+    /// Sets the head gauge (at startup, from the store).
+    pub fn set_head(&self, number: u64) {
+        self.head.set(i64::try_from(number).unwrap_or(i64::MAX));
+    }
+
     /// Records a committed block.
     pub fn record_block(&self, number: u64, transactions: usize, elapsed: Duration) {
-        self.head.set(i64::try_from(number).unwrap_or(i64::MAX));
+        self.set_head(number);
         self.import_seconds.observe(elapsed.as_secs_f64());
         self.block_transactions.observe(transactions as f64);
     }

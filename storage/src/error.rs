@@ -23,10 +23,10 @@ pub enum StorageError {
         expected: alloy_primitives::B256,
     },
     /// The store was created for another chain id.
-    #[error("data directory holds chain id {stored:?}, but chain id {expected} was requested; use another --data-dir")]
+    #[error("data directory holds chain id {stored}, but chain id {expected} was requested; use another --data-dir")]
     ChainIdMismatch {
-        /// Chain id found in the store.
-        stored: Option<u64>,
+        /// Chain id found in the store (0 if none was recorded).
+        stored: u64,
         /// Chain id requested.
         expected: u64,
     },

@@ -57,7 +57,7 @@ impl Store {
                 .map(u64::from_be_bytes);
             if stored_chain_id != Some(spec.chain_id()) {
                 return Err(StorageError::ChainIdMismatch {
-                    stored: stored_chain_id,
+                    stored: stored_chain_id.unwrap_or(0),
                     expected: spec.chain_id(),
                 });
             }

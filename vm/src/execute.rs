@@ -197,3 +197,169 @@ pub fn execute_tx(
         settlement,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use alloy_primitives::{Address, Bytes, TxKind, U256};
+    use supervm_gas::TxFees;
+    use supervm_primitives::Account;
+
+    use super::*;
+    use crate::{PendingState, StateReader};
+
+    struct MemState(BTreeMap<Address, Account>);
+
+    impl StateReader for MemState {
+        fn account(&self, address: Address) -> Result<Option<Account>, StateError> {
+            Ok(self.0.get(&address).copied())
+        }
+    }
+
+    const ALICE: Address = Address::repeat_byte(0xa1);
+    const BOB: Address = Address::repeat_byte(0xb0);
+    const MINER: Address = Address::repeat_byte(0xee);
+    const TREASURY: Address = Address::repeat_byte(0x77);
+
+    fn env(recipient: Option<Address>) -> BlockEnv {
+        BlockEnv {
+            number: 1,
+            timestamp: 1,
+            beneficiary: MINER,
+            base_fee: 10,
+            gas_limit: 30_000_000,
+            base_fee_recipient: recipient,
+        }
+    }
+
+    fn transfer(nonce: u64, value: u64, gas_limit: u64) -> Message {
+        Message {
+            caller: ALICE,
+            kind: TxKind::Call(BOB),
+            value: U256::from(value),
+            input: Bytes::new(),
+            gas_limit,
+            fees: Some(TxFees {
+                max_fee_per_gas: 100,
+                max_priority_fee_per_gas: 3,
+            }),
+            nonce: Some(nonce),
+            access_list: None,
+        }
+    }
+
+    fn state(balance: u64) -> PendingState<MemState> {
+        PendingState::new(MemState(BTreeMap::from([(
+            ALICE,
+            Account::with_balance(U256::from(balance)),
+        )])))
+    }
+
+    #[test]
+    fn transfer_moves_value_and_splits_the_fee_exactly() {
+        let mut state = state(10_000_000);
+        let outcome = execute_tx(
+            &env(Some(TREASURY)),
+            &transfer(0, 1_000, 50_000),
+            &mut state,
+        )
+        .unwrap();
+        assert_eq!(outcome.gas_used, 21_000);
+        assert_eq!(outcome.effective_gas_price, 13);
+        let changes = state.into_changes();
+        let get = |a: &Address| changes.accounts[a].map(|a| a.balance).unwrap_or_default();
+        assert_eq!(get(&ALICE), U256::from(10_000_000 - 1_000 - 21_000 * 13));
+        assert_eq!(changes.accounts[&ALICE].unwrap().nonce, 1);
+        assert_eq!(get(&BOB), U256::from(1_000));
+        assert_eq!(get(&MINER), U256::from(21_000 * 3));
+        assert_eq!(get(&TREASURY), U256::from(21_000 * 10));
+        let total: U256 = [ALICE, BOB, MINER, TREASURY].iter().map(get).sum();
+        assert_eq!(
+            total,
+            U256::from(10_000_000),
+            "value is conserved when the base fee is paid out"
+        );
+    }
+
+    #[test]
+    fn burned_base_fee_leaves_the_supply() {
+        let mut state = state(10_000_000);
+        execute_tx(&env(None), &transfer(0, 0, 21_000), &mut state).unwrap();
+        let changes = state.into_changes();
+        assert_eq!(
+            changes.accounts[&ALICE].unwrap().balance,
+            U256::from(10_000_000 - 21_000 * 13)
+        );
+        assert_eq!(
+            changes.accounts[&MINER].unwrap().balance,
+            U256::from(21_000 * 3)
+        );
+        assert_eq!(
+            changes.accounts.get(&BOB),
+            Some(&None),
+            "an empty touched account is deleted"
+        );
+    }
+
+    #[test]
+    fn invalid_transactions_change_nothing() {
+        let cases: Vec<(Message, &str)> = vec![
+            (transfer(1, 0, 21_000), "nonce too high"),
+            (transfer(0, 0, 20_999), "intrinsic gas too low"),
+            (transfer(0, 0, 30_000_001), "exceeds block gas limit"),
+            (
+                transfer(0, 10_000_000, 21_000),
+                "insufficient funds for gas * price + value",
+            ),
+            (
+                Message {
+                    fees: Some(TxFees {
+                        max_fee_per_gas: 9,
+                        max_priority_fee_per_gas: 1,
+                    }),
+                    ..transfer(0, 0, 21_000)
+                },
+                "max fee per gas less than block base fee",
+            ),
+            (
+                Message {
+                    kind: TxKind::Create,
+                    ..transfer(0, 0, 100_000)
+                },
+                "contract creation is not supported",
+            ),
+        ];
+        for (msg, expected) in cases {
+            let mut state = state(10_000_000);
+            let err = execute_tx(&env(None), &msg, &mut state).unwrap_err();
+            assert!(
+                err.to_string().starts_with(expected),
+                "{err} should start with {expected}"
+            );
+            assert!(state.into_changes().is_empty());
+        }
+        let mut used = PendingState::new(MemState(BTreeMap::from([(
+            ALICE,
+            Account {
+                nonce: 5,
+                ..Account::with_balance(U256::from(10_000_000))
+            },
+        )])));
+        let err = execute_tx(&env(None), &transfer(4, 0, 21_000), &mut used).unwrap_err();
+        assert!(err.to_string().starts_with("nonce too low"));
+    }
+
+    #[test]
+    fn calls_without_fees_pay_nothing() {
+        let mut state = state(5);
+        let msg = Message {
+            fees: None,
+            nonce: None,
+            ..transfer(0, 5, 30_000_000)
+        };
+        let outcome = execute_tx(&env(None), &msg, &mut state).unwrap();
+        assert_eq!(outcome.effective_gas_price, 0);
+        assert_eq!(outcome.settlement.debit, U256::ZERO);
+    }
+}

@@ -1,0 +1,131 @@
+//! The dev sealer drives an execution client in each mining mode.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
+use alloy_consensus::{SignableTransaction, TxLegacy};
+use alloy_primitives::{Address, TxKind, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use supervm_consensus::{Clock, Decided, DevSealer, ExecutionClient, MiningMode};
+use supervm_primitives::{Account, TxEnvelope};
+use supervm_txpool::{PoolConfig, PoolEnv, TxPool};
+use supervm_vm::{StateError, StateReader};
+use tokio::sync::watch;
+
+/// Counts blocks and empties the pool like a real chain would.
+struct CountingClient {
+    pool: Arc<TxPool>,
+    head: AtomicU64,
+    last_timestamp: AtomicU64,
+}
+
+impl ExecutionClient for CountingClient {
+    type Proposal = (u64, Vec<alloy_primitives::B256>);
+    type Error = String;
+
+    fn propose(&self, timestamp: u64) -> Result<Self::Proposal, String> {
+        self.last_timestamp.store(timestamp, Ordering::SeqCst);
+        Ok((
+            self.head.load(Ordering::SeqCst) + 1,
+            self.pool.best(0).map(|tx| tx.hash).collect(),
+        ))
+    }
+
+    fn decide(&self, (number, txs): Self::Proposal) -> Result<Decided, String> {
+        self.pool.remove(&txs);
+        self.head.store(number, Ordering::SeqCst);
+        Ok(Decided {
+            number,
+            transactions: txs.len(),
+        })
+    }
+}
+
+struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now_secs(&self) -> u64 {
+        1_700_000_000
+    }
+}
+
+struct Rich;
+
+impl StateReader for Rich {
+    fn account(&self, _: Address) -> Result<Option<Account>, StateError> {
+        Ok(Some(Account::with_balance(U256::MAX >> 1)))
+    }
+}
+
+fn start(
+    mode: MiningMode,
+) -> (
+    Arc<CountingClient>,
+    Arc<TxPool>,
+    supervm_consensus::SealerHandle,
+    watch::Sender<bool>,
+) {
+    let pool = Arc::new(TxPool::new(PoolConfig::default()));
+    let client = Arc::new(CountingClient {
+        pool: pool.clone(),
+        head: AtomicU64::new(0),
+        last_timestamp: AtomicU64::new(0),
+    });
+    let (sealer, handle) = DevSealer::new(client.clone(), pool.clone(), FixedClock, mode);
+    let (stop, stop_rx) = watch::channel(false);
+    tokio::spawn(sealer.run(stop_rx));
+    (client, pool, handle, stop)
+}
+
+#[tokio::test]
+async fn manual_mode_mines_only_on_request() {
+    let (client, _, handle, stop) = start(MiningMode::Manual);
+    assert_eq!(client.head.load(Ordering::SeqCst), 0);
+    let decided = handle.mine(None).await.unwrap();
+    assert_eq!(
+        decided,
+        Decided {
+            number: 1,
+            transactions: 0
+        }
+    );
+    assert_eq!(client.last_timestamp.load(Ordering::SeqCst), 1_700_000_000);
+    handle.mine(Some(42)).await.unwrap();
+    assert_eq!(client.last_timestamp.load(Ordering::SeqCst), 42);
+    stop.send(true).unwrap();
+}
+
+#[tokio::test]
+async fn automine_mines_when_a_transaction_arrives() {
+    let (client, pool, _handle, stop) = start(MiningMode::Automine);
+    let signer = PrivateKeySigner::from_bytes(&[7u8; 32].into()).unwrap();
+    let tx = TxLegacy {
+        chain_id: Some(1),
+        gas_price: 10,
+        gas_limit: 21_000,
+        to: TxKind::Call(Address::ZERO),
+        ..Default::default()
+    };
+    let signature = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+    let tx = TxEnvelope::Legacy(tx.into_signed(signature))
+        .recover()
+        .unwrap();
+    let env = PoolEnv {
+        chain_id: 1,
+        block_gas_limit: 30_000_000,
+        base_fee: 1,
+    };
+    pool.add(tx, &env, &Rich).unwrap();
+    for _ in 0..200 {
+        if client.head.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(client.head.load(Ordering::SeqCst), 1);
+    assert!(!pool.has_pending());
+    stop.send(true).unwrap();
+}

@@ -144,7 +144,7 @@ pub struct PoolLimits {
     /// Largest accepted transaction, in bytes.
     pub max_tx_size: usize,
     /// Fee bump (percent) a replacement needs.
-    pub price_bump_percent: u128,
+    pub price_bump_percent: u64,
 }
 
 impl Default for PoolLimits {

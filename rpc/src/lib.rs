@@ -31,6 +31,7 @@ mod filters;
 mod metrics;
 mod net;
 mod pubsub;
+mod request_shape;
 mod server;
 
 pub use context::RpcContext;

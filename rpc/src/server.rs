@@ -19,6 +19,7 @@ use crate::{
     metrics::MetricsMiddleware,
     net::{NetApiServer, NetWeb3, Web3ApiServer},
     pubsub::{EthPubSub, EthPubSubApiServer, HexIdProvider},
+    request_shape::RequestShapeLayer,
     RpcContext, RpcMetrics,
 };
 
@@ -106,7 +107,11 @@ pub async fn start(
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_size))
         .set_id_provider(HexIdProvider)
         .build();
-    let http = tower::ServiceBuilder::new().layer(cors_layer(&config.cors));
+    let http = tower::ServiceBuilder::new()
+        .layer(cors_layer(&config.cors))
+        .layer(RequestShapeLayer {
+            max_body: config.max_request_body_bytes,
+        });
     let rpc = RpcServiceBuilder::new().layer_fn(move |service| MetricsMiddleware {
         service,
         metrics: metrics.clone(),

@@ -92,7 +92,6 @@ impl BlockWriter {
                         balance: account.balance,
                         storage_root,
                         code_hash: account.code_hash,
-                        ..Default::default()
                     };
                     let encoded = rlp(&account);
                     accounts.insert(address.0 .0, encoded.as_slice())?;

@@ -10,7 +10,7 @@ pub struct PoolConfig {
     /// Largest accepted encoded transaction, in bytes (geth: 128 KiB).
     pub max_tx_size: usize,
     /// Minimum fee increase, in percent, for a replacement (geth: 10).
-    pub price_bump_percent: u128,
+    pub price_bump_percent: u64,
 }
 
 impl Default for PoolConfig {

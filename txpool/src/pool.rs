@@ -170,7 +170,8 @@ impl TxPool {
     }
 
     fn is_sufficient_bump(&self, old: &TxFees, new: &TxFees) -> bool {
-        let bumped = |value: u128| value.saturating_mul(100 + self.config.price_bump_percent) / 100;
+        let factor = 100 + u128::from(self.config.price_bump_percent);
+        let bumped = |value: u128| value.saturating_mul(factor) / 100;
         new.max_fee_per_gas >= bumped(old.max_fee_per_gas)
             && new.max_priority_fee_per_gas >= bumped(old.max_priority_fee_per_gas)
     }

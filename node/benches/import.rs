@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use alloy_consensus::{
-    proofs::calculate_receipt_root, Header, SignableTransaction, TxEip1559, Typed2718,
+    Header, SignableTransaction, TxEip1559, Typed2718,
     EMPTY_OMMER_ROOT_HASH,
 };
 use alloy_genesis::GenesisAccount;
@@ -21,7 +21,7 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use supervm_gas::next_base_fee;
 use supervm_primitives::{
-    transactions_root, ChainSpec, RecoveredTx, SealedBlock, StoredReceipt, TxEnvelope,
+    receipts_root, transactions_root, ChainSpec, RecoveredTx, SealedBlock, StoredReceipt, TxEnvelope,
 };
 use supervm_storage::Store;
 use supervm_vm::{execute_tx, BlockEnv, Message, PendingState, StoreState};
@@ -181,13 +181,12 @@ fn run(accounts: usize, txs_per_block: usize, blocks: usize) {
         let state_root = writer.state_root().expect("root");
         let rooted_at = Instant::now();
 
-        let envelopes: Vec<_> = receipts.iter().map(StoredReceipt::to_envelope).collect();
         let header = Header {
             parent_hash: parent.hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             state_root,
             transactions_root: transactions_root(&recovered),
-            receipts_root: calculate_receipt_root(&envelopes),
+            receipts_root: receipts_root(&receipts),
             number: env.number,
             gas_limit: env.gas_limit,
             gas_used,

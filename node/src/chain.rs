@@ -2,12 +2,12 @@
 
 use std::{sync::Arc, time::Instant};
 
-use alloy_consensus::{proofs::calculate_receipt_root, Header, Typed2718, EMPTY_OMMER_ROOT_HASH};
+use alloy_consensus::{Header, Typed2718, EMPTY_OMMER_ROOT_HASH};
 use alloy_primitives::{Address, Bloom, B256};
 use supervm_consensus::{Decided, ExecutionClient};
 use supervm_gas::next_base_fee;
 use supervm_primitives::{
-    transactions_root, ChainSpec, ExecutedBlock, RecoveredTx, SealedBlock, StoredReceipt,
+    receipts_root, transactions_root, ChainSpec, ExecutedBlock, RecoveredTx, SealedBlock, StoredReceipt,
 };
 use supervm_storage::{BlockWriter, StorageError, Store};
 use supervm_txpool::TxPool;
@@ -135,7 +135,6 @@ impl Chain {
         let mut writer = self.store.begin_block()?;
         writer.apply_state(env.number, &changes)?;
         let state_root = writer.state_root()?;
-        let envelopes: Vec<_> = receipts.iter().map(StoredReceipt::to_envelope).collect();
         let logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut bloom, r| {
             bloom.accrue_bloom(&r.bloom());
             bloom
@@ -146,7 +145,7 @@ impl Chain {
             beneficiary: env.beneficiary,
             state_root,
             transactions_root: transactions_root(&transactions),
-            receipts_root: calculate_receipt_root(&envelopes),
+            receipts_root: receipts_root(&receipts),
             logs_bloom,
             number: env.number,
             gas_limit: env.gas_limit,

@@ -21,6 +21,7 @@
 
 pub mod account;
 pub mod block;
+pub mod cip64;
 pub mod chain_spec;
 pub mod receipt;
 pub mod state;
@@ -31,6 +32,7 @@ pub use alloy_consensus::{Header, Sealed};
 pub use alloy_primitives::{Address, Bloom, Bytes, Log, B256, U256};
 pub use block::{transactions_root, ExecutedBlock, SealedBlock};
 pub use chain_spec::{ChainSpec, ChainSpecError};
-pub use receipt::StoredReceipt;
+pub use cip64::{TxCip64, CIP64_TX_TYPE};
+pub use receipt::{receipts_root, StoredReceipt};
 pub use state::StateChanges;
 pub use transaction::{RecoveredTx, TxDecodeError, TxEnvelope, TxType};

@@ -1,10 +1,9 @@
 //! Receipts as stored and as committed to in `receiptsRoot`.
 
-use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom};
-use alloy_primitives::{logs_bloom, Bloom, Log};
-use alloy_rlp::{RlpDecodable, RlpEncodable};
-
-use crate::TxType;
+use alloy_consensus::{Eip658Value, Receipt, ReceiptWithBloom};
+use alloy_primitives::{logs_bloom, Bloom, Log, B256};
+use alloy_rlp::{BufMut, Encodable, RlpDecodable, RlpEncodable};
+use alloy_trie::root::ordered_trie_root_with_encoder;
 
 /// The outcome of one transaction, as kept by storage.
 ///
@@ -33,20 +32,29 @@ impl StoredReceipt {
         logs_bloom(self.logs.iter())
     }
 
-    /// The Ethereum receipt envelope whose EIP-2718 encoding goes into `receiptsRoot`.
-    pub fn to_envelope(&self) -> ReceiptEnvelope {
-        let receipt = ReceiptWithBloom {
+    /// The consensus receipt (status, cumulative gas, bloom, logs) without its type.
+    pub fn with_bloom(&self) -> ReceiptWithBloom<Receipt<Log>> {
+        ReceiptWithBloom {
             receipt: Receipt {
                 status: Eip658Value::Eip658(self.success),
                 cumulative_gas_used: self.cumulative_gas_used,
                 logs: self.logs.clone(),
             },
             logs_bloom: self.bloom(),
-        };
-        match TxType::try_from(self.tx_type) {
-            Ok(TxType::Eip2930) => ReceiptEnvelope::Eip2930(receipt),
-            Ok(TxType::Eip1559) => ReceiptEnvelope::Eip1559(receipt),
-            _ => ReceiptEnvelope::Legacy(receipt),
         }
     }
+
+    /// The EIP-2718 encoding committed to in `receiptsRoot`: the RLP receipt, prefixed with the
+    /// type byte for typed transactions (including CIP-64's 0x7b).
+    pub fn encode_2718(&self, out: &mut dyn BufMut) {
+        if self.tx_type != 0 {
+            out.put_u8(self.tx_type);
+        }
+        self.with_bloom().encode(out);
+    }
+}
+
+/// `receiptsRoot` over a block's receipts in order.
+pub fn receipts_root(receipts: &[StoredReceipt]) -> B256 {
+    ordered_trie_root_with_encoder(receipts, |receipt, buf| receipt.encode_2718(buf))
 }

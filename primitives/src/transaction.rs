@@ -4,10 +4,12 @@ use alloy_consensus::{Signed, Transaction, TransactionEnvelope, TxEip1559, TxEip
 use alloy_eips::eip2718::{Decodable2718, Eip2718Error, Encodable2718};
 use alloy_primitives::{Address, B256};
 
+use crate::cip64::{TxCip64, CIP64_TX_TYPE};
+
 /// A signed transaction of one of the supported EIP-2718 types.
 ///
 /// Types 0 (legacy, with or without EIP-155 replay protection), 1 (EIP-2930) and 2 (EIP-1559)
-/// have Ethereum's exact encodings and hashes. Blob (type 3) and set-code (type 4)
+/// have Ethereum's exact encodings and hashes; type 0x7b is Celo's CIP-64 (fee currency). Blob (type 3) and set-code (type 4)
 /// transactions are not part of this chain and fail to decode with a clear message.
 #[derive(Clone, Debug, TransactionEnvelope)]
 #[envelope(tx_type_name = TxType)]
@@ -21,6 +23,9 @@ pub enum TxEnvelope {
     /// EIP-1559 dynamic-fee transaction (type 2).
     #[envelope(ty = 2)]
     Eip1559(Signed<TxEip1559>),
+    /// CIP-64 fee-currency transaction (type 0x7b).
+    #[envelope(ty = 123)]
+    Cip64(Signed<TxCip64>),
 }
 
 /// Why raw transaction bytes could not be turned into a [`TxEnvelope`].
@@ -46,7 +51,7 @@ impl TxEnvelope {
         let Some(&first) = bytes.first() else {
             return Err(TxDecodeError::Empty);
         };
-        if first < 0x7f && first > 2 {
+        if first < 0x7f && first > 2 && first != CIP64_TX_TYPE {
             return Err(TxDecodeError::UnsupportedType(first));
         }
         let mut buf = bytes;
@@ -72,6 +77,16 @@ impl TxEnvelope {
             Self::Legacy(tx) => *tx.hash(),
             Self::Eip2930(tx) => *tx.hash(),
             Self::Eip1559(tx) => *tx.hash(),
+            Self::Cip64(tx) => *tx.hash(),
+        }
+    }
+
+    /// The fee currency a CIP-64 transaction names (`None` for other types, or for a CIP-64
+    /// transaction paying in the native coin).
+    pub fn fee_currency(&self) -> Option<Address> {
+        match self {
+            Self::Cip64(tx) => tx.tx().fee_currency,
+            _ => None,
         }
     }
 
@@ -86,6 +101,7 @@ impl TxEnvelope {
             Self::Legacy(tx) => tx.recover_signer(),
             Self::Eip2930(tx) => tx.recover_signer(),
             Self::Eip1559(tx) => tx.recover_signer(),
+            Self::Cip64(tx) => tx.recover_signer(),
         }
         .ok()?;
         Some(RecoveredTx { tx: self, sender })

@@ -1,6 +1,7 @@
 //! Storage types to the Ethereum JSON-RPC types of alloy, which every client understands.
 
-use alloy_consensus::{transaction::Recovered, BlockBody, Transaction as _};
+use alloy_consensus::{transaction::Recovered, BlockBody, Receipt, ReceiptWithBloom, Transaction as _};
+use alloy_consensus_any::AnyReceiptEnvelope;
 use alloy_primitives::{B256, U256};
 use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{
@@ -13,7 +14,7 @@ pub type RpcTransaction = Transaction<TxEnvelope>;
 /// The RPC block type.
 pub type RpcBlock = Block<RpcTransaction>;
 /// The RPC receipt type.
-pub type RpcReceipt = TransactionReceipt<alloy_consensus::ReceiptEnvelope<RpcLog>>;
+pub type RpcReceipt = TransactionReceipt<AnyReceiptEnvelope<RpcLog>>;
 
 /// Where a transaction sits, for the fields an RPC transaction carries.
 #[derive(Clone, Copy)]
@@ -155,13 +156,18 @@ fn rpc_receipt(
     receipt: &StoredReceipt,
     logs: Vec<RpcLog>,
 ) -> RpcReceipt {
-    let mut logs = logs.into_iter();
-    let inner = receipt.to_envelope().map_logs(|log| {
-        logs.next().unwrap_or(RpcLog {
-            inner: log,
-            ..Default::default()
-        })
-    });
+    let consensus = receipt.with_bloom();
+    let inner = AnyReceiptEnvelope {
+        inner: ReceiptWithBloom {
+            receipt: Receipt {
+                status: consensus.receipt.status,
+                cumulative_gas_used: consensus.receipt.cumulative_gas_used,
+                logs,
+            },
+            logs_bloom: consensus.logs_bloom,
+        },
+        r#type: receipt.tx_type,
+    };
     TransactionReceipt {
         inner,
         transaction_hash: tx.hash(),

@@ -58,6 +58,10 @@ impl StateReader for Rich {
     fn account(&self, _: Address) -> Result<Option<Account>, StateError> {
         Ok(Some(Account::with_balance(U256::MAX >> 1)))
     }
+
+    fn storage(&self, _: Address, _: alloy_primitives::B256) -> Result<U256, StateError> {
+        Ok(U256::ZERO)
+    }
 }
 
 fn start(
@@ -117,6 +121,7 @@ async fn automine_mines_when_a_transaction_arrives() {
         chain_id: 1,
         block_gas_limit: 30_000_000,
         base_fee: 1,
+        rates: Default::default(),
     };
     pool.add(tx, &env, &Rich).unwrap();
     for _ in 0..200 {

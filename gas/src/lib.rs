@@ -8,18 +8,23 @@
 //! ```text
 //! parent header ──base_fee::next_base_fee──► base fee of the next block
 //! tx fields ─────intrinsic::intrinsic_gas──► minimum gas a tx must carry
-//! tx fields + base fee ──fees::TxFees──────► effective price, tip, upfront cost, settlement
+//! tx fields + base fee + Payment ──fees────► checks, maximum debit, settlement
+//! oracle state ──Rate (exact fraction)─────► native ↔ token conversion with stated rounding
 //! ```
 //!
 //! ## Invariants
 //!
-//! - Integer math only; every product that could overflow `u128` is done in `U256`.
-//! - Settlement is exact: `debit = refund + tip + base` for every transaction.
+//! - Integer math only; conversions multiply in 512 bits, so nothing overflows silently.
+//! - Settlement is exact: `debit = refund + tip + base` for every transaction, in the paying
+//!   token's units. Debits round up, refunds and tips round down, the remainder goes to the
+//!   base fee: rounding never favours the payer.
 
 pub mod base_fee;
 pub mod fees;
 pub mod intrinsic;
+pub mod rate;
 
 pub use base_fee::next_base_fee;
-pub use fees::{FeeError, Settlement, TxFees};
+pub use fees::{FeeError, Payment, Settlement, TxFees};
 pub use intrinsic::intrinsic_gas;
+pub use rate::Rate;

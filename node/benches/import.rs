@@ -9,22 +9,23 @@
 //! Prints, per account count, committed transactions per second and the share of the time
 //! spent in each phase. The figures in docs/benchmarks.md come from this command.
 
-use std::time::{Duration, Instant};
-
-use alloy_consensus::{
-    Header, SignableTransaction, TxEip1559, Typed2718,
-    EMPTY_OMMER_ROOT_HASH,
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
 };
+
+use alloy_consensus::{Header, SignableTransaction, TxEip1559, Typed2718, EMPTY_OMMER_ROOT_HASH};
 use alloy_genesis::GenesisAccount;
 use alloy_primitives::{keccak256, Address, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use supervm_gas::next_base_fee;
 use supervm_primitives::{
-    receipts_root, transactions_root, ChainSpec, RecoveredTx, SealedBlock, StoredReceipt, TxEnvelope,
+    receipts_root, transactions_root, ChainSpec, RecoveredTx, SealedBlock, StoredReceipt,
+    TxEnvelope,
 };
 use supervm_storage::Store;
-use supervm_vm::{execute_tx, BlockEnv, Message, PendingState, StoreState};
+use supervm_vm::{execute_tx, BlockEnv, Message, PendingState, RateSnapshot, StoreState};
 
 const SENDERS: usize = 250;
 
@@ -93,7 +94,8 @@ fn run(accounts: usize, txs_per_block: usize, blocks: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("chain.redb")).expect("open store");
     let setup = Instant::now();
-    let genesis = store.init_genesis(&spec).expect("genesis");
+    let genesis_state = supervm_vm::genesis_state(&spec).expect("genesis state");
+    let genesis = store.init_genesis(&spec, &genesis_state).expect("genesis");
     eprintln!(
         "  genesis with {} accounts written in {:.1?}",
         spec.genesis.alloc.len(),
@@ -155,6 +157,13 @@ fn run(accounts: usize, txs_per_block: usize, blocks: usize) {
             base_fee,
             gas_limit: spec.gas_limit(),
             base_fee_recipient: None,
+            rates: Arc::new(
+                RateSnapshot::read(&mut PendingState::new(StoreState::new(
+                    &reader,
+                    reader.head_number(),
+                )))
+                .expect("rates"),
+            ),
         };
         let mut state = PendingState::new(StoreState::new(&reader, reader.head_number()));
         let mut receipts = Vec::with_capacity(recovered.len());
@@ -170,6 +179,8 @@ fn run(accounts: usize, txs_per_block: usize, blocks: usize) {
                 gas_used: outcome.gas_used,
                 effective_gas_price: outcome.effective_gas_price,
                 logs: outcome.logs,
+                fee_token: outcome.fee_token.unwrap_or_default(),
+                fee_paid: outcome.settlement.paid(),
             });
         }
         let changes = state.into_changes();

@@ -7,11 +7,14 @@ use alloy_primitives::{Address, Bloom, B256};
 use supervm_consensus::{Decided, ExecutionClient};
 use supervm_gas::next_base_fee;
 use supervm_primitives::{
-    receipts_root, transactions_root, ChainSpec, ExecutedBlock, RecoveredTx, SealedBlock, StoredReceipt,
+    receipts_root, transactions_root, ChainSpec, ExecutedBlock, RecoveredTx, SealedBlock,
+    StoredReceipt,
 };
 use supervm_storage::{BlockWriter, StorageError, Store};
 use supervm_txpool::TxPool;
-use supervm_vm::{execute_tx, BlockEnv, InvalidTx, Message, PendingState, StoreState};
+use supervm_vm::{
+    execute_tx, BlockEnv, InvalidTx, Message, PendingState, RateSnapshot, StoreState,
+};
 use tokio::sync::broadcast;
 
 use crate::metrics::NodeMetrics;
@@ -65,12 +68,14 @@ impl Chain {
         }
     }
 
-    /// The environment of the block after `parent`.
+    /// The environment of the block after `parent`, with the fee-token `rates` read from the
+    /// parent's final state.
     pub fn next_block_env(
         spec: &ChainSpec,
         parent: &Header,
         timestamp: u64,
         beneficiary: Address,
+        rates: Arc<RateSnapshot>,
     ) -> BlockEnv {
         BlockEnv {
             number: parent.number + 1,
@@ -84,6 +89,7 @@ impl Chain {
             ),
             gas_limit: spec.gas_limit(),
             base_fee_recipient: spec.base_fee_recipient(),
+            rates,
         }
     }
 
@@ -95,8 +101,9 @@ impl Chain {
         let parent_hash = reader
             .block_hash(head)?
             .ok_or(ChainError::MissingHead(head))?;
-        let env = Self::next_block_env(&self.spec, &parent, timestamp, self.beneficiary);
         let mut state = PendingState::new(StoreState::new(&reader, head));
+        let rates = Arc::new(RateSnapshot::read(&mut state).map_err(|e| ChainError::Storage(e.0))?);
+        let env = Self::next_block_env(&self.spec, &parent, timestamp, self.beneficiary, rates);
         let mut transactions: Vec<RecoveredTx> = Vec::new();
         let mut receipts: Vec<StoredReceipt> = Vec::new();
         let mut invalid = Vec::new();
@@ -119,6 +126,8 @@ impl Chain {
                         gas_used: outcome.gas_used,
                         effective_gas_price: outcome.effective_gas_price,
                         logs: outcome.logs,
+                        fee_token: outcome.fee_token.unwrap_or_default(),
+                        fee_paid: outcome.settlement.paid(),
                     });
                     transactions.push(pooled.tx.clone());
                 }

@@ -50,6 +50,9 @@ pub enum NodeError {
         /// The error.
         source: std::io::Error,
     },
+    /// The genesis tokens are invalid.
+    #[error(transparent)]
+    Genesis(#[from] supervm_vm::GenesisError),
     /// The dev accounts could not be derived.
     #[error("{0}")]
     DevAccounts(String),
@@ -81,7 +84,8 @@ impl Node {
         });
         let (data_dir, temp_dir) = resolve_data_dir(&config, spec.chain_id())?;
         let store = Store::open(&data_dir.join("chain.redb"))?;
-        let genesis = store.init_genesis(&spec)?;
+        let genesis_state = supervm_vm::genesis_state(&spec)?;
+        let genesis = store.init_genesis(&spec, &genesis_state)?;
         tracing::info!(chain_id = spec.chain_id(), genesis = %genesis.hash, data_dir = %data_dir.display(), "store opened");
 
         let pool = Arc::new(TxPool::new(config.pool.to_pool_config()));

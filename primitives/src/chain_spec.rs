@@ -14,8 +14,9 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use alloy_consensus::{Header, TrieAccount, EMPTY_OMMER_ROOT_HASH, EMPTY_ROOT_HASH};
-use alloy_trie::{root::state_root_ref_unhashed, KECCAK_EMPTY};
+use alloy_consensus::{Header, EMPTY_OMMER_ROOT_HASH, EMPTY_ROOT_HASH};
+use alloy_primitives::address;
+use alloy_trie::KECCAK_EMPTY;
 
 use alloy_eips::eip1559::BaseFeeParams;
 use alloy_genesis::{Genesis, GenesisAccount};
@@ -34,6 +35,63 @@ pub const DEV_INITIAL_BASE_FEE: u64 = 1_000_000_000;
 /// Native balance of each development account: 10,000 ether.
 pub const DEV_ACCOUNT_BALANCE: U256 = U256::from_limbs([0x19e0_c9ba_b240_0000, 0x21e, 0, 0]);
 
+/// Sample tokens of the development chain, with different decimals and seeded rates, so that
+/// paying gas in a token works out of the box. Rates assume 1 ETH = 3,000 USD = 0.05 BTC =
+/// 100 GOLD.
+pub fn dev_tokens(funded: &[Address]) -> Vec<GenesisToken> {
+    let token = |address,
+                 name: &str,
+                 symbol: &str,
+                 decimals,
+                 per_account: U256,
+                 numerator: u64,
+                 denominator: u64| GenesisToken {
+        address,
+        name: name.into(),
+        symbol: symbol.into(),
+        decimals,
+        balances: funded.iter().map(|a| (*a, per_account)).collect(),
+        rate: Some(GenesisRate {
+            numerator: U256::from(numerator),
+            denominator: U256::from(denominator),
+        }),
+        enabled: true,
+    };
+    let pow10 = |n: u64| U256::from(10u64).pow(U256::from(n));
+    vec![
+        // 6 decimals: 1 wei = 3000e-18 USD = 3e-9 base units.
+        token(
+            address!("0x00000000000000000000000000000000000005d1"),
+            "Sample USD",
+            "sUSD",
+            6,
+            U256::from(1_000_000u64) * pow10(6),
+            3,
+            1_000_000_000,
+        ),
+        // 8 decimals: 1 wei = 0.05e-18 BTC = 5e-12 base units.
+        token(
+            address!("0x00000000000000000000000000000000000005d2"),
+            "Sample BTC",
+            "sBTC",
+            8,
+            U256::from(100u64) * pow10(8),
+            5,
+            1_000_000_000_000,
+        ),
+        // 18 decimals: 1 wei = 100 base units.
+        token(
+            address!("0x00000000000000000000000000000000000005d3"),
+            "Game Gold",
+            "GOLD",
+            18,
+            U256::from(1_000_000u64) * pow10(18),
+            100,
+            1,
+        ),
+    ]
+}
+
 /// Fee-market settings under `config.supervm` in the genesis file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -47,6 +105,49 @@ pub struct SupervmConfig {
     /// Who receives the base fee; `null` burns it, as on Ethereum.
     #[serde(default)]
     pub base_fee_recipient: Option<Address>,
+    /// The account allowed to register, enable and disable tokens by transaction.
+    #[serde(default)]
+    pub governance: Option<Address>,
+    /// Tokens registered at genesis.
+    #[serde(default)]
+    pub tokens: Vec<GenesisToken>,
+}
+
+/// A token registered at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisToken {
+    /// The token's address.
+    pub address: Address,
+    /// ERC-20 name (at most 31 bytes).
+    pub name: String,
+    /// ERC-20 symbol (at most 31 bytes).
+    pub symbol: String,
+    /// ERC-20 decimals.
+    pub decimals: u8,
+    /// Initial balances in base units.
+    #[serde(default)]
+    pub balances: BTreeMap<Address, U256>,
+    /// Seeded exchange rate (token base units per wei); absent = no price yet.
+    #[serde(default)]
+    pub rate: Option<GenesisRate>,
+    /// Whether the token may pay for gas.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// An exchange rate as an exact fraction: `numerator / denominator` token base units per wei.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisRate {
+    /// Numerator (non-zero).
+    pub numerator: U256,
+    /// Denominator (non-zero).
+    pub denominator: U256,
 }
 
 fn default_denominator() -> u64 {
@@ -63,6 +164,8 @@ impl Default for SupervmConfig {
             base_fee_max_change_denominator: default_denominator(),
             elasticity_multiplier: default_elasticity(),
             base_fee_recipient: None,
+            governance: None,
+            tokens: Vec::new(),
         }
     }
 }
@@ -127,6 +230,17 @@ impl ChainSpec {
                 "config.supervm.elasticityMultiplier must be at least 1".into(),
             ));
         }
+        for token in &supervm.tokens {
+            if token
+                .rate
+                .is_some_and(|r| r.numerator.is_zero() || r.denominator.is_zero())
+            {
+                return Err(ChainSpecError::Invalid(format!(
+                    "config.supervm.tokens: rate of {} must have a non-zero numerator and denominator",
+                    token.symbol
+                )));
+            }
+        }
         if genesis.gas_limit < 21_000 {
             return Err(ChainSpecError::Invalid(format!(
                 "gasLimit {} is below the 21000 gas of a plain transfer",
@@ -136,8 +250,18 @@ impl ChainSpec {
         Ok(Self { genesis, supervm })
     }
 
-    /// The built-in development chain: `funded` accounts get [`DEV_ACCOUNT_BALANCE`] each.
+    /// The built-in development chain: `funded` accounts get [`DEV_ACCOUNT_BALANCE`] each and
+    /// a balance of every sample token (see [`dev_tokens`]); the first is the governance.
     pub fn dev(chain_id: u64, funded: impl IntoIterator<Item = Address>) -> Self {
+        let funded: Vec<Address> = funded.into_iter().collect();
+        let mut spec = Self::dev_without_tokens(chain_id, funded.iter().copied());
+        spec.supervm.governance = funded.first().copied();
+        spec.supervm.tokens = dev_tokens(&funded);
+        spec
+    }
+
+    /// The development chain with native balances only.
+    pub fn dev_without_tokens(chain_id: u64, funded: impl IntoIterator<Item = Address>) -> Self {
         let mut genesis = Genesis::default()
             .with_gas_limit(DEV_GAS_LIMIT)
             .with_base_fee(Some(DEV_INITIAL_BASE_FEE.into()))
@@ -184,19 +308,14 @@ impl ChainSpec {
         )
     }
 
-    /// The genesis block header; its state root is computed from the allocation.
-    pub fn genesis_header(&self) -> Header {
+    /// The genesis block header over a genesis state with root `state_root`.
+    pub fn genesis_header(&self, state_root: B256) -> Header {
         let g = &self.genesis;
-        let accounts: Vec<(Address, TrieAccount)> = g
-            .alloc
-            .iter()
-            .map(|(address, account)| (*address, account.clone().into_trie_account()))
-            .collect();
         Header {
             parent_hash: B256::ZERO,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: g.coinbase,
-            state_root: state_root_ref_unhashed(accounts.iter().map(|(a, t)| (a, t))),
+            state_root,
             transactions_root: EMPTY_ROOT_HASH,
             receipts_root: EMPTY_ROOT_HASH,
             difficulty: g.difficulty,
@@ -212,7 +331,7 @@ impl ChainSpec {
         }
     }
 
-    /// The genesis allocation as the state changes that create it.
+    /// The genesis allocation (without system contracts) as the state changes that create it.
     pub fn genesis_state(&self) -> StateChanges {
         let mut changes = StateChanges::default();
         for (address, account) in &self.genesis.alloc {
@@ -248,6 +367,8 @@ impl ChainSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_consensus::TrieAccount;
+    use alloy_trie::root::state_root_ref_unhashed;
 
     #[test]
     fn dev_balance_is_ten_thousand_ether() {
@@ -263,8 +384,14 @@ mod tests {
     fn sepolia_genesis_state_root_matches_the_published_one() {
         let spec =
             ChainSpec::from_json(include_str!("../tests/fixtures/sepolia-genesis.json")).unwrap();
+        let accounts: Vec<(Address, TrieAccount)> = spec
+            .genesis
+            .alloc
+            .iter()
+            .map(|(address, account)| (*address, account.clone().into_trie_account()))
+            .collect();
         assert_eq!(
-            spec.genesis_header().state_root,
+            state_root_ref_unhashed(accounts.iter().map(|(a, t)| (a, t))),
             "0x5eb6e371a698b8d68f665192350ffcecbbbf322916f4b51bd79bb6887da3f494"
                 .parse::<B256>()
                 .unwrap()

@@ -56,7 +56,10 @@ impl RlpEcdsaDecodableTx for TxCip64 {
             }
             _ => Some(Address::decode(buf)?),
         };
-        Ok(Self { inner, fee_currency })
+        Ok(Self {
+            inner,
+            fee_currency,
+        })
     }
 }
 

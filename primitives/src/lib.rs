@@ -21,8 +21,8 @@
 
 pub mod account;
 pub mod block;
-pub mod cip64;
 pub mod chain_spec;
+pub mod cip64;
 pub mod receipt;
 pub mod state;
 pub mod transaction;
@@ -31,7 +31,7 @@ pub use account::Account;
 pub use alloy_consensus::{Header, Sealed};
 pub use alloy_primitives::{Address, Bloom, Bytes, Log, B256, U256};
 pub use block::{transactions_root, ExecutedBlock, SealedBlock};
-pub use chain_spec::{ChainSpec, ChainSpecError};
+pub use chain_spec::{ChainSpec, ChainSpecError, GenesisRate, GenesisToken};
 pub use cip64::{TxCip64, CIP64_TX_TYPE};
 pub use receipt::{receipts_root, StoredReceipt};
 pub use state::StateChanges;

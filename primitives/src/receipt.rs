@@ -1,14 +1,14 @@
 //! Receipts as stored and as committed to in `receiptsRoot`.
 
 use alloy_consensus::{Eip658Value, Receipt, ReceiptWithBloom};
-use alloy_primitives::{logs_bloom, Bloom, Log, B256};
+use alloy_primitives::{logs_bloom, Address, Bloom, Log, B256, U256};
 use alloy_rlp::{BufMut, Encodable, RlpDecodable, RlpEncodable};
 use alloy_trie::root::ordered_trie_root_with_encoder;
 
 /// The outcome of one transaction, as kept by storage.
 ///
 /// It holds the consensus fields (type, status, cumulative gas, logs) plus what the RPC needs
-/// and cannot re-derive cheaply (`gas_used`, `effective_gas_price`). The bloom is recomputed
+/// and cannot re-derive cheaply (`gas_used`, `effective_gas_price`, the fee token and amount). The bloom is recomputed
 /// from the logs when needed, so it cannot disagree with them.
 #[derive(Clone, Debug, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct StoredReceipt {
@@ -24,6 +24,10 @@ pub struct StoredReceipt {
     pub effective_gas_price: u128,
     /// Logs emitted, in order.
     pub logs: Vec<Log>,
+    /// The token that paid the fee; the zero address for the native coin.
+    pub fee_token: Address,
+    /// What the payer was charged, in the fee token's base units (debit minus refund).
+    pub fee_paid: U256,
 }
 
 impl StoredReceipt {

@@ -1,6 +1,8 @@
 //! Storage types to the Ethereum JSON-RPC types of alloy, which every client understands.
 
-use alloy_consensus::{transaction::Recovered, BlockBody, Receipt, ReceiptWithBloom, Transaction as _};
+use alloy_consensus::{
+    transaction::Recovered, BlockBody, Receipt, ReceiptWithBloom, Transaction as _,
+};
 use alloy_consensus_any::AnyReceiptEnvelope;
 use alloy_primitives::{B256, U256};
 use alloy_rlp::Encodable;

@@ -7,13 +7,16 @@ use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256, U64};
 use alloy_rpc_types_eth::{FeeHistory, Index, TransactionRequest};
 use alloy_serde::JsonStorageKey;
+use alloy_serde::WithOtherFields;
 use alloy_signer::SignerSync;
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use supervm_gas::TxFees;
 use supervm_primitives::{RecoveredTx, TxEnvelope};
 use supervm_storage::Reader;
 use supervm_txpool::PoolEnv;
-use supervm_vm::{execute_tx, BlockEnv, Message, PendingState, StoreState, TxOutcome};
+use supervm_vm::{
+    execute_tx, BlockEnv, FeeCurrency, Message, PendingState, RateSnapshot, StoreState, TxOutcome,
+};
 
 use crate::{
     block_id::{number_of_id, number_of_tag, state_block},
@@ -60,14 +63,10 @@ pub trait EthApi {
     ) -> RpcResult<B256>;
     /// Executes a call without creating a transaction.
     #[method(name = "call")]
-    async fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> RpcResult<Bytes>;
+    async fn call(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<Bytes>;
     /// Smallest gas limit with which the transaction succeeds.
     #[method(name = "estimateGas")]
-    async fn estimate_gas(
-        &self,
-        request: TransactionRequest,
-        block: Option<BlockId>,
-    ) -> RpcResult<U64>;
+    async fn estimate_gas(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<U64>;
     /// Suggested legacy gas price: next base fee plus the suggested tip.
     #[method(name = "gasPrice")]
     async fn gas_price(&self) -> RpcResult<U256>;
@@ -87,7 +86,7 @@ pub trait EthApi {
     async fn send_raw_transaction(&self, bytes: Bytes) -> RpcResult<B256>;
     /// Signs with a development account and submits.
     #[method(name = "sendTransaction")]
-    async fn send_transaction(&self, request: TransactionRequest) -> RpcResult<B256>;
+    async fn send_transaction(&self, request: CallRequest) -> RpcResult<B256>;
     /// A mined or pooled transaction.
     #[method(name = "getTransactionByHash")]
     async fn transaction_by_hash(&self, hash: B256) -> RpcResult<Option<RpcTransaction>>;
@@ -138,6 +137,29 @@ pub(crate) struct EthApi {
 }
 
 /// The environment a call at block `number` (post-state) executes in: that block's header.
+/// A transaction request with the Celo extension `feeCurrency`.
+pub(crate) type CallRequest = WithOtherFields<TransactionRequest>;
+
+/// The `feeCurrency` of a request, if present and well-formed.
+pub(crate) fn fee_currency_of(request: &CallRequest) -> Result<Option<Address>, RpcError> {
+    match request.other.get("feeCurrency") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|_| {
+                RpcError::InvalidParams(format!("invalid feeCurrency {value}: expected an address"))
+            }),
+    }
+}
+
+/// The fee-token rates for a block built on the post-state of block `number`.
+pub(crate) fn rates_at(reader: &Reader, number: u64) -> Result<Arc<RateSnapshot>, RpcError> {
+    let mut state = PendingState::new(StoreState::new(reader, number));
+    Ok(Arc::new(
+        RateSnapshot::read(&mut state).map_err(|e| RpcError::Internal(e.to_string()))?,
+    ))
+}
+
 fn call_env(reader: &Reader, number: u64) -> Result<BlockEnv, RpcError> {
     let header = reader.header(number)?.ok_or_else(header_not_found)?;
     Ok(BlockEnv {
@@ -147,11 +169,12 @@ fn call_env(reader: &Reader, number: u64) -> Result<BlockEnv, RpcError> {
         base_fee: header.base_fee_per_gas.unwrap_or(0),
         gas_limit: header.gas_limit,
         base_fee_recipient: None,
+        rates: rates_at(reader, number)?,
     })
 }
 
 /// A call request as a [`Message`]; `gas` defaults to the block gas limit.
-fn call_message(request: &TransactionRequest, env: &BlockEnv) -> Result<Message, RpcError> {
+fn call_message(request: &CallRequest, env: &BlockEnv) -> Result<Message, RpcError> {
     let fees = match (
         request.gas_price,
         request.max_fee_per_gas,
@@ -185,6 +208,10 @@ fn call_message(request: &TransactionRequest, env: &BlockEnv) -> Result<Message,
         fees,
         nonce: request.nonce,
         access_list: request.access_list.clone(),
+        fee_currency: match fee_currency_of(request)? {
+            Some(token) => FeeCurrency::Token(token),
+            None => FeeCurrency::Unspecified,
+        },
     })
 }
 
@@ -243,6 +270,7 @@ pub(crate) fn submit(ctx: &RpcContext, reader: &Reader, tx: RecoveredTx) -> Resu
         chain_id: ctx.spec.chain_id(),
         block_gas_limit: ctx.spec.gas_limit(),
         base_fee: next_block_base_fee(&ctx.spec, &parent),
+        rates: rates_at(reader, head)?,
     };
     Ok(ctx.pool.add(tx, &env, &StoreState::new(reader, head))?)
 }
@@ -250,7 +278,7 @@ pub(crate) fn submit(ctx: &RpcContext, reader: &Reader, tx: RecoveredTx) -> Resu
 fn sign_request(
     ctx: &RpcContext,
     reader: &Reader,
-    mut request: TransactionRequest,
+    mut request: CallRequest,
 ) -> Result<RecoveredTx, RpcError> {
     let from = request
         .from
@@ -437,7 +465,7 @@ impl EthApiServer for EthApi {
             .await?)
     }
 
-    async fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> RpcResult<Bytes> {
+    async fn call(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<Bytes> {
         Ok(self
             .ctx
             .read(move |_, reader| {
@@ -453,11 +481,7 @@ impl EthApiServer for EthApi {
             .await?)
     }
 
-    async fn estimate_gas(
-        &self,
-        request: TransactionRequest,
-        block: Option<BlockId>,
-    ) -> RpcResult<U64> {
+    async fn estimate_gas(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<U64> {
         Ok(self
             .ctx
             .read(move |_, reader| {
@@ -527,7 +551,7 @@ impl EthApiServer for EthApi {
             .await?)
     }
 
-    async fn send_transaction(&self, request: TransactionRequest) -> RpcResult<B256> {
+    async fn send_transaction(&self, request: CallRequest) -> RpcResult<B256> {
         Ok(self
             .ctx
             .read(move |ctx, reader| {

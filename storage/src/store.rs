@@ -3,9 +3,9 @@
 use std::{path::Path, sync::Arc};
 
 use redb::{Database, ReadableDatabase};
-use supervm_primitives::{ChainSpec, SealedBlock};
+use supervm_primitives::{ChainSpec, SealedBlock, StateChanges};
 
-use crate::{tables::*, BlockWriter, Reader, StorageError};
+use crate::{tables::*, trie, BlockWriter, Reader, StorageError};
 
 /// A handle to the chain database; cheap to clone and share between threads.
 #[derive(Clone, Debug)]
@@ -40,10 +40,18 @@ impl Store {
         Ok(Self { db: Arc::new(db) })
     }
 
-    /// Writes the genesis block and state if the store is empty; otherwise checks that the
-    /// store holds the same chain. Returns the genesis block.
-    pub fn init_genesis(&self, spec: &ChainSpec) -> Result<SealedBlock, StorageError> {
-        let genesis = SealedBlock::new(spec.genesis_header(), Vec::new());
+    /// Writes the genesis block and `state` (the full genesis state, system contracts
+    /// included) if the store is empty; otherwise checks that the store holds the same chain.
+    /// Returns the genesis block.
+    pub fn init_genesis(
+        &self,
+        spec: &ChainSpec,
+        state: &StateChanges,
+    ) -> Result<SealedBlock, StorageError> {
+        let genesis = SealedBlock::new(
+            spec.genesis_header(trie::root_of_new_state(state)),
+            Vec::new(),
+        );
         let read = self.db.begin_read()?;
         let stored = read
             .open_table(CANONICAL_HASHES)?
@@ -70,7 +78,7 @@ impl Store {
             return Ok(genesis);
         }
         let mut writer = self.begin_block()?;
-        writer.apply_state(0, &spec.genesis_state())?;
+        writer.apply_state(0, state)?;
         let root = writer.state_root()?;
         if root != genesis.header.state_root {
             return Err(StorageError::Corrupt {

@@ -46,3 +46,34 @@ pub fn storage_root(
     }
     Ok(if any { builder.root() } else { EMPTY_ROOT_HASH })
 }
+
+/// The state root of a fresh state made of `changes` alone (a genesis), computed in memory.
+pub fn root_of_new_state(changes: &supervm_primitives::StateChanges) -> B256 {
+    use alloy_consensus::TrieAccount;
+    use alloy_trie::root::{state_root_unhashed, storage_root_unhashed};
+    let accounts = changes.accounts.iter().filter_map(|(address, account)| {
+        let account = (*account)?;
+        let storage_root = changes
+            .storage
+            .get(address)
+            .map(|slots| {
+                storage_root_unhashed(
+                    slots
+                        .iter()
+                        .filter(|(_, v)| !v.is_zero())
+                        .map(|(k, v)| (*k, *v)),
+                )
+            })
+            .unwrap_or(EMPTY_ROOT_HASH);
+        Some((
+            *address,
+            TrieAccount {
+                nonce: account.nonce,
+                balance: account.balance,
+                storage_root,
+                code_hash: account.code_hash,
+            },
+        ))
+    });
+    state_root_unhashed(accounts)
+}

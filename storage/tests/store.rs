@@ -15,7 +15,9 @@ fn sepolia() -> ChainSpec {
 fn genesis_state_root_computed_from_tables_matches_sepolia() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("db")).unwrap();
-    let genesis = store.init_genesis(&sepolia()).unwrap();
+    let genesis = store
+        .init_genesis(&sepolia(), &sepolia().genesis_state())
+        .unwrap();
     assert_eq!(
         genesis.header.state_root,
         "0x5eb6e371a698b8d68f665192350ffcecbbbf322916f4b51bd79bb6887da3f494"
@@ -39,7 +41,7 @@ fn blocks_history_and_reopen() {
     let genesis_hash;
     {
         let store = Store::open(&path).unwrap();
-        let genesis = store.init_genesis(&spec).unwrap();
+        let genesis = store.init_genesis(&spec, &spec.genesis_state()).unwrap();
         genesis_hash = genesis.hash;
         let mut writer = store.begin_block().unwrap();
         let mut changes = StateChanges::default();
@@ -68,7 +70,13 @@ fn blocks_history_and_reopen() {
         drop(aborted);
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.init_genesis(&spec).unwrap().hash, genesis_hash);
+    assert_eq!(
+        store
+            .init_genesis(&spec, &spec.genesis_state())
+            .unwrap()
+            .hash,
+        genesis_hash
+    );
     let reader = store.reader().unwrap();
     assert_eq!(reader.head_number(), 1);
     assert_eq!(
@@ -89,7 +97,7 @@ fn blocks_history_and_reopen() {
     );
     let other = ChainSpec::dev(1, [who]);
     assert!(matches!(
-        store.init_genesis(&other),
+        store.init_genesis(&other, &other.genesis_state()),
         Err(StorageError::ChainIdMismatch { .. })
     ));
 }

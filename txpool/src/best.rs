@@ -64,7 +64,9 @@ impl BestTransactions {
         if first.fees.max_fee_per_gas < u128::from(self.base_fee) {
             return;
         }
-        let tip = first.fees.effective_tip_per_gas(self.base_fee);
+        let tip = first
+            .fees
+            .native_tip_per_gas(self.base_fee, supervm_gas::Payment::Native);
         let submission = Reverse(first.submission_id);
         self.heap.push(Candidate {
             tip,

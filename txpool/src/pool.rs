@@ -10,7 +10,7 @@ use alloy_primitives::{Address, B256};
 use parking_lot::RwLock;
 use supervm_gas::TxFees;
 use supervm_primitives::RecoveredTx;
-use supervm_vm::{InvalidTx, Message, StateReader};
+use supervm_vm::{InvalidTx, StateReader};
 use tokio::sync::Notify;
 
 use crate::{
@@ -25,8 +25,10 @@ pub struct PooledTx {
     pub tx: RecoveredTx,
     /// Its hash.
     pub hash: B256,
-    /// Normalised fee fields.
+    /// Fee fields in native units per gas (converted for CIP-64), for ordering.
     pub fees: TxFees,
+    /// The token paying the fee (`None`: native) as resolved at admission.
+    pub fee_token: Option<Address>,
     /// Arrival order; breaks ties between equal tips (first come, first served).
     pub submission_id: u64,
 }
@@ -106,7 +108,8 @@ impl TxPool {
             return Err(PoolError::AlreadyKnown);
         }
         stateless(&tx, env, &self.config)?;
-        let state_nonce = stateful(&tx, state)?;
+        let admitted = stateful(&tx, env, state)?;
+        let state_nonce = admitted.state_nonce;
         let nonce = tx.tx.nonce();
         let max_nonce = state_nonce.saturating_add(self.config.max_per_sender as u64);
         if nonce >= max_nonce {
@@ -117,10 +120,7 @@ impl TxPool {
             }
             .into());
         }
-        let fees = Message::from_tx(&tx).fees.unwrap_or(TxFees {
-            max_fee_per_gas: 0,
-            max_priority_fee_per_gas: 0,
-        });
+        let fees = admitted.native_fees;
         let sender = tx.sender;
 
         let mut inner = self.inner.write();
@@ -152,6 +152,7 @@ impl TxPool {
             tx,
             hash,
             fees,
+            fee_token: admitted.fee.token,
             submission_id,
         });
         let entry = inner.senders.entry(sender).or_default();

@@ -1,14 +1,19 @@
 //! Admission checks, run before a transaction enters the pool.
 
+use std::sync::Arc;
+
 use alloy_consensus::Transaction;
-use supervm_gas::intrinsic_gas;
+use supervm_gas::{intrinsic_gas, Payment, TxFees};
 use supervm_primitives::RecoveredTx;
-use supervm_vm::{check_chain_id, InvalidTx, Message, StateError, StateReader};
+use supervm_vm::{
+    callee_kind, check_chain_id, validate_payment, FeePayment, InvalidTx, Message, PendingState,
+    RateSnapshot, StateAccess, StateReader,
+};
 
 use crate::{PoolConfig, PoolError};
 
 /// What admission checks a transaction against: the chain and the next block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolEnv {
     /// The chain id signatures must commit to.
     pub chain_id: u64,
@@ -16,6 +21,8 @@ pub struct PoolEnv {
     pub block_gas_limit: u64,
     /// Base fee of the next block.
     pub base_fee: u64,
+    /// Fee-token rates of the next block.
+    pub rates: Arc<RateSnapshot>,
 }
 
 /// Checks that need no state: size, chain id, gas limit, intrinsic gas, fee fields.
@@ -48,49 +55,63 @@ pub(crate) fn stateless(
         .into());
     }
     if let Some(fees) = Message::from_tx(tx).fees {
-        fees.check(env.base_fee).map_err(InvalidTx::from)?;
+        fees.check_consistent().map_err(InvalidTx::from)?;
     }
     Ok(())
 }
 
-/// Checks against the head state: the nonce is not used yet and the balance covers the
-/// maximum cost. Returns the sender's state nonce.
-pub(crate) fn stateful(tx: &RecoveredTx, state: &impl StateReader) -> Result<u64, PoolError> {
-    let account = state
-        .account(tx.sender)
-        .map_err(|e: StateError| InvalidTx::from(e))?
-        .unwrap_or_default();
+/// What admission learned about a valid transaction.
+pub(crate) struct Admitted {
+    /// The sender's nonce in the head state.
+    pub state_nonce: u64,
+    /// How the fee is paid.
+    pub fee: FeePayment,
+    /// The fee fields in native units per gas (CIP-64 fields converted at the current rate),
+    /// so transactions of every token compete on one scale.
+    pub native_fees: TxFees,
+}
+
+/// Checks against the head state: the nonce is not used yet, the fee token can pay and the
+/// payer's balances cover the maximum fee and the value.
+pub(crate) fn stateful(
+    tx: &RecoveredTx,
+    env: &PoolEnv,
+    state: &impl StateReader,
+) -> Result<Admitted, PoolError> {
+    let mut view = PendingState::new(state);
+    let state_nonce = view.account(tx.sender).map_err(InvalidTx::from)?.nonce;
     let nonce = tx.tx.nonce();
-    if nonce < account.nonce {
+    if nonce < state_nonce {
         return Err(InvalidTx::NonceTooLow {
             address: tx.sender,
             tx: nonce,
-            state: account.nonce,
+            state: state_nonce,
         }
         .into());
     }
     let msg = Message::from_tx(tx);
-    let want = msg
-        .fees
-        .map(|f| f.max_cost(msg.gas_limit, msg.value))
-        .unwrap_or(msg.value);
-    if account.balance < want {
-        return Err(InvalidTx::InsufficientFunds {
-            address: tx.sender,
-            have: account.balance,
-            want,
-        }
-        .into());
-    }
+    let (fee, _) = validate_payment(&mut view, &msg, env.base_fee, &env.rates)?;
     if let Some(to) = tx.tx.to() {
-        if to != tx.sender
-            && state
-                .account(to)
-                .map_err(InvalidTx::from)?
-                .is_some_and(|a| a.has_code())
-        {
-            return Err(InvalidTx::CodeNotSupported(to).into());
-        }
+        callee_kind(&mut view, to)?;
     }
-    Ok(account.nonce)
+    let fees = msg.fees.unwrap_or(TxFees {
+        max_fee_per_gas: 0,
+        max_priority_fee_per_gas: 0,
+    });
+    let native_fees = match fee.payment {
+        Payment::Denominated(rate) => TxFees {
+            max_fee_per_gas: rate
+                .to_native_floor(alloy_primitives::U256::from(fees.max_fee_per_gas))
+                .saturating_to(),
+            max_priority_fee_per_gas: rate
+                .to_native_floor(alloy_primitives::U256::from(fees.max_priority_fee_per_gas))
+                .saturating_to(),
+        },
+        _ => fees,
+    };
+    Ok(Admitted {
+        state_nonce,
+        fee,
+        native_fees,
+    })
 }

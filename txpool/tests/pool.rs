@@ -10,11 +10,14 @@ use supervm_primitives::{Account, RecoveredTx, TxEnvelope};
 use supervm_txpool::{PoolConfig, PoolEnv, TxPool};
 use supervm_vm::{StateError, StateReader};
 
-const ENV: PoolEnv = PoolEnv {
-    chain_id: 31337,
-    block_gas_limit: 30_000_000,
-    base_fee: 10,
-};
+fn env() -> PoolEnv {
+    PoolEnv {
+        chain_id: 31337,
+        block_gas_limit: 30_000_000,
+        base_fee: 10,
+        rates: Default::default(),
+    }
+}
 
 #[derive(Default)]
 struct MemState(RefCell<BTreeMap<Address, Account>>);
@@ -34,6 +37,10 @@ impl MemState {
 impl StateReader for MemState {
     fn account(&self, address: Address) -> Result<Option<Account>, StateError> {
         Ok(self.0.borrow().get(&address).copied())
+    }
+
+    fn storage(&self, _: Address, _: alloy_primitives::B256) -> Result<U256, StateError> {
+        Ok(U256::ZERO)
     }
 }
 
@@ -64,13 +71,17 @@ fn duplicates_and_replacements() {
     let state = MemState::default();
     let alice = signer(1);
     state.fund(alice.address(), 0);
-    pool.add(tx(&alice, 0, 100, 10), &ENV, &state).unwrap();
-    let err = pool.add(tx(&alice, 0, 100, 10), &ENV, &state).unwrap_err();
+    pool.add(tx(&alice, 0, 100, 10), &env(), &state).unwrap();
+    let err = pool
+        .add(tx(&alice, 0, 100, 10), &env(), &state)
+        .unwrap_err();
     assert_eq!(err.to_string(), "already known");
-    let err = pool.add(tx(&alice, 0, 109, 11), &ENV, &state).unwrap_err();
+    let err = pool
+        .add(tx(&alice, 0, 109, 11), &env(), &state)
+        .unwrap_err();
     assert_eq!(err.to_string(), "replacement transaction underpriced");
     let replacement = tx(&alice, 0, 110, 11);
-    pool.add(replacement.clone(), &ENV, &state).unwrap();
+    pool.add(replacement.clone(), &env(), &state).unwrap();
     let best: Vec<_> = pool.best(10).map(|t| t.hash).collect();
     assert_eq!(best, vec![replacement.hash()]);
 }
@@ -81,18 +92,18 @@ fn nonce_gaps_are_queued_until_filled() {
     let state = MemState::default();
     let alice = signer(2);
     state.fund(alice.address(), 3);
-    let err = pool.add(tx(&alice, 2, 100, 1), &ENV, &state).unwrap_err();
+    let err = pool.add(tx(&alice, 2, 100, 1), &env(), &state).unwrap_err();
     assert!(err.to_string().starts_with("nonce too low"), "{err}");
     let err = pool
-        .add(tx(&alice, 3 + 64, 100, 1), &ENV, &state)
+        .add(tx(&alice, 3 + 64, 100, 1), &env(), &state)
         .unwrap_err();
     assert!(err.to_string().starts_with("nonce too high"), "{err}");
-    pool.add(tx(&alice, 5, 100, 1), &ENV, &state).unwrap();
+    pool.add(tx(&alice, 5, 100, 1), &env(), &state).unwrap();
     assert_eq!(pool.counts().queued, 1);
     assert!(!pool.has_pending());
     assert_eq!(pool.pending_nonce(&alice.address(), 3), 3);
-    pool.add(tx(&alice, 3, 100, 1), &ENV, &state).unwrap();
-    pool.add(tx(&alice, 4, 100, 1), &ENV, &state).unwrap();
+    pool.add(tx(&alice, 3, 100, 1), &env(), &state).unwrap();
+    pool.add(tx(&alice, 4, 100, 1), &env(), &state).unwrap();
     assert_eq!(pool.counts().pending, 3);
     assert_eq!(pool.pending_nonce(&alice.address(), 3), 6);
     // The chain mines nonces 3 and 4: the pool drops them.
@@ -112,9 +123,9 @@ fn best_orders_by_tip_and_keeps_nonce_order() {
     let (alice, bob) = (signer(3), signer(4));
     state.fund(alice.address(), 0);
     state.fund(bob.address(), 0);
-    pool.add(tx(&alice, 0, 100, 1), &ENV, &state).unwrap();
-    pool.add(tx(&alice, 1, 100, 50), &ENV, &state).unwrap();
-    pool.add(tx(&bob, 0, 100, 20), &ENV, &state).unwrap();
+    pool.add(tx(&alice, 0, 100, 1), &env(), &state).unwrap();
+    pool.add(tx(&alice, 1, 100, 50), &env(), &state).unwrap();
+    pool.add(tx(&bob, 0, 100, 20), &env(), &state).unwrap();
     let order: Vec<_> = pool.best(10).map(|t| (t.tx.sender, t.nonce())).collect();
     assert_eq!(
         order,
@@ -143,7 +154,10 @@ fn stateless_rules() {
     let state = MemState::default();
     let alice = signer(5);
     state.fund(alice.address(), 0);
-    let wrong_chain = PoolEnv { chain_id: 1, ..ENV };
+    let wrong_chain = PoolEnv {
+        chain_id: 1,
+        ..env()
+    };
     let err = pool
         .add(tx(&alice, 0, 100, 1), &wrong_chain, &state)
         .unwrap_err();
@@ -151,20 +165,22 @@ fn stateless_rules() {
         err.to_string().starts_with("invalid chain id for signer"),
         "{err}"
     );
-    let err = pool.add(tx(&alice, 0, 9, 1), &ENV, &state).unwrap_err();
+    let err = pool.add(tx(&alice, 0, 9, 1), &env(), &state).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("max fee per gas less than block base fee"),
         "{err}"
     );
-    let err = pool.add(tx(&alice, 0, 100, 101), &ENV, &state).unwrap_err();
+    let err = pool
+        .add(tx(&alice, 0, 100, 101), &env(), &state)
+        .unwrap_err();
     assert!(
         err.to_string()
             .starts_with("max priority fee per gas higher than max fee per gas"),
         "{err}"
     );
     let poor = signer(6);
-    let err = pool.add(tx(&poor, 0, 100, 1), &ENV, &state).unwrap_err();
+    let err = pool.add(tx(&poor, 0, 100, 1), &env(), &state).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("insufficient funds for gas * price + value"),

@@ -1,9 +1,15 @@
 //! Executing one transaction.
 
+use std::sync::Arc;
+
 use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use supervm_gas::{intrinsic_gas, FeeError, Settlement};
 
-use crate::{Message, StateAccess, StateError};
+use crate::{
+    fee_token::{resolve, FeePayment, RateSnapshot},
+    system::{self, layout, Call, CallError, GasMeter, SystemContract},
+    Frame, Message, StateAccess, StateError,
+};
 
 /// The block a transaction executes in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +26,8 @@ pub struct BlockEnv {
     pub gas_limit: u64,
     /// Receives base fees; `None` burns them.
     pub base_fee_recipient: Option<Address>,
+    /// Fee-token rates of this block (from the parent's final state).
+    pub rates: Arc<RateSnapshot>,
 }
 
 /// What a valid transaction did.
@@ -29,18 +37,22 @@ pub struct TxOutcome {
     pub success: bool,
     /// Gas consumed.
     pub gas_used: u64,
-    /// Price per gas paid (wei); zero for an `eth_call` without fees.
+    /// Price per gas paid, in the unit of the fee fields (wei, or token units for CIP-64);
+    /// zero for an `eth_call` without fees.
     pub effective_gas_price: u128,
     /// Logs emitted.
     pub logs: Vec<Log>,
     /// Return data (revert data when `success` is false).
     pub output: Bytes,
-    /// How the fee was split.
+    /// The token that paid the fee (`None`: native).
+    pub fee_token: Option<Address>,
+    /// How the fee was split, in the fee token's units.
     pub settlement: Settlement,
 }
 
 /// Why a transaction cannot be included at all. Messages follow geth word for word where geth
-/// has the same error, because wallets and libraries match on them.
+/// has the same error, because wallets and libraries match on them; fee-token errors name the
+/// token and the amounts.
 #[derive(Debug, thiserror::Error)]
 pub enum InvalidTx {
     /// geth `ErrNonceTooLow`.
@@ -75,6 +87,28 @@ pub enum InvalidTx {
         /// gas limit × max fee + value.
         want: U256,
     },
+    /// The fee token balance does not cover the maximum fee.
+    #[error("{0}")]
+    InsufficientFeeTokenBalance(Box<FeeTokenShortfall>),
+    /// The named fee token is not in the registry.
+    #[error("fee token {0} is not a registered token")]
+    FeeTokenNotRegistered(Address),
+    /// The fee token is registered but disabled for fee payment.
+    #[error("fee token {symbol} ({token}) is disabled for fee payment")]
+    FeeTokenDisabled {
+        /// The token.
+        token: Address,
+        /// Its symbol.
+        symbol: String,
+    },
+    /// The fee token has no rate in this block.
+    #[error("no fresh price for fee token {symbol} ({token})")]
+    NoFreshPrice {
+        /// The token.
+        token: Address,
+        /// Its symbol.
+        symbol: String,
+    },
     /// geth `ErrIntrinsicGas`.
     #[error("intrinsic gas too low: have {have}, want {want}")]
     IntrinsicGasTooLow {
@@ -108,10 +142,183 @@ pub enum InvalidTx {
     State(#[from] StateError),
 }
 
+/// A payer whose fee-token balance is below the maximum fee.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("insufficient {symbol} balance for gas * price: address {address} have {have} want {want} (fee token {token})")]
+pub struct FeeTokenShortfall {
+    /// Sender.
+    pub address: Address,
+    /// The fee token.
+    pub token: Address,
+    /// Its symbol.
+    pub symbol: String,
+    /// Token balance (base units).
+    pub have: U256,
+    /// Maximum fee in the token (base units).
+    pub want: U256,
+}
+
+/// Checks that the payer can cover the maximum fee (and the sender the value); returns the
+/// maximum debit.
+fn check_balances(
+    state: &mut impl StateAccess,
+    msg: &Message,
+    fee: &FeePayment,
+    native_balance: U256,
+) -> Result<U256, InvalidTx> {
+    let Some(fees) = &msg.fees else {
+        if native_balance < msg.value {
+            return Err(InvalidTx::InsufficientFunds {
+                address: msg.caller,
+                have: native_balance,
+                want: msg.value,
+            });
+        }
+        return Ok(U256::ZERO);
+    };
+    let max_debit = fees.max_debit(msg.gas_limit, fee.payment)?;
+    match fee.token {
+        None => {
+            let want = max_debit.saturating_add(msg.value);
+            if native_balance < want {
+                return Err(InvalidTx::InsufficientFunds {
+                    address: msg.caller,
+                    have: native_balance,
+                    want,
+                });
+            }
+        }
+        Some(token) => {
+            if native_balance < msg.value {
+                return Err(InvalidTx::InsufficientFunds {
+                    address: msg.caller,
+                    have: native_balance,
+                    want: msg.value,
+                });
+            }
+            let have = state.storage(token, layout::balance_slot(msg.caller))?;
+            if have < max_debit {
+                return Err(InvalidTx::InsufficientFeeTokenBalance(Box::new(
+                    FeeTokenShortfall {
+                        address: msg.caller,
+                        token,
+                        symbol: layout::token_symbol(state, token)?,
+                        have,
+                        want: max_debit,
+                    },
+                )));
+            }
+        }
+    }
+    Ok(max_debit)
+}
+
+/// Moves fee amounts: `amount` of the fee token (or native) to `to`.
+fn pay(
+    state: &mut impl StateAccess,
+    token: Option<Address>,
+    to: Address,
+    amount: U256,
+) -> Result<(), StateError> {
+    if amount.is_zero() {
+        return Ok(());
+    }
+    match token {
+        None => state.credit(to, amount),
+        Some(token) => state.credit_slot(token, layout::balance_slot(to), amount),
+    }
+}
+
+/// Burns a base fee paid in a token: the supply shrinks and the burned counter grows, so
+/// `sum of balances + burned = minted` always holds.
+fn burn(state: &mut impl StateAccess, token: Address, amount: U256) -> Result<(), StateError> {
+    if amount.is_zero() {
+        return Ok(());
+    }
+    let supply = state.storage(token, layout::TOTAL_SUPPLY_SLOT)?;
+    state.set_storage(
+        token,
+        layout::TOTAL_SUPPLY_SLOT,
+        supply.saturating_sub(amount),
+    );
+    state.credit_slot(token, layout::BURNED_SLOT, amount)
+}
+
+/// Runs the call part of a transaction (value transfer and contract code) in a frame that
+/// is dropped on failure. Returns (success, output, gas used by code, logs).
+fn run_call(
+    state: &mut impl StateAccess,
+    msg: &Message,
+    to: Address,
+    code_kind: Option<SystemContract>,
+    gas_available: u64,
+) -> Result<(bool, Bytes, u64, Vec<Log>), StateError> {
+    let mut frame = Frame::new(state);
+    let mut sender = frame.account(msg.caller)?;
+    sender.balance -= msg.value;
+    frame.set_account(msg.caller, sender);
+    frame.credit(to, msg.value)?;
+    let mut gas = GasMeter::new(gas_available);
+    let Some(kind) = code_kind else {
+        return Ok((true, Bytes::new(), 0, frame.commit()));
+    };
+    let call = Call {
+        caller: msg.caller,
+        address: to,
+        value: msg.value,
+        input: &msg.input,
+    };
+    let mut logs = Vec::new();
+    match system::call(kind, &call, &mut frame, &mut gas, &mut logs) {
+        Ok(output) => {
+            frame.logs.extend(logs);
+            Ok((true, output, gas.used(), frame.commit()))
+        }
+        Err(CallError::Revert(data)) => Ok((false, data, gas.used(), Vec::new())),
+        Err(CallError::OutOfGas) => Ok((false, Bytes::new(), gas_available, Vec::new())),
+        Err(CallError::State(err)) => Err(err),
+    }
+}
+
+/// Resolves which token pays `msg`'s fee, checks the fee fields against the base fee and the
+/// payer's balances. Returns the payment and the maximum debit. Shared by execution and pool
+/// admission so both apply the same rules.
+pub fn validate_payment(
+    state: &mut impl StateAccess,
+    msg: &Message,
+    base_fee: u64,
+    rates: &RateSnapshot,
+) -> Result<(FeePayment, U256), InvalidTx> {
+    let fee = match &msg.fees {
+        Some(_) => resolve(state, msg, rates)?,
+        None => FeePayment::NATIVE,
+    };
+    if let Some(fees) = &msg.fees {
+        fees.check(base_fee, fee.payment)?;
+    }
+    let native_balance = state.account(msg.caller)?.balance;
+    let max_debit = check_balances(state, msg, &fee, native_balance)?;
+    Ok((fee, max_debit))
+}
+
+/// The system contract at `to`, if any; an error if `to` holds code this node cannot run.
+pub fn callee_kind(
+    state: &mut impl StateAccess,
+    to: Address,
+) -> Result<Option<SystemContract>, InvalidTx> {
+    let callee = state.account(to)?;
+    if !callee.has_code() {
+        return Ok(None);
+    }
+    SystemContract::from_code_hash(&callee.code_hash)
+        .map(Some)
+        .ok_or(InvalidTx::CodeNotSupported(to))
+}
+
 /// Validates `msg` against the block and the state, then applies it.
 ///
-/// All checks come first; an `Err` means nothing was written. Native transfers are the only
-/// operation for now: gas used is the intrinsic gas.
+/// All checks come first; an `Err` means nothing was written. The fee is debited in full
+/// before the call runs and settled after it, in the token the resolution rules choose.
 pub fn execute_tx(
     env: &BlockEnv,
     msg: &Message,
@@ -132,7 +339,7 @@ pub fn execute_tx(
         });
     }
     if let Some(fees) = &msg.fees {
-        fees.check(env.base_fee)?;
+        fees.check_consistent()?;
     }
     let mut sender = state.account(msg.caller)?;
     if let Some(nonce) = msg.nonce {
@@ -151,49 +358,49 @@ pub fn execute_tx(
             });
         }
     }
-    let want = match &msg.fees {
-        Some(fees) => fees.max_cost(msg.gas_limit, msg.value),
-        None => msg.value,
-    };
-    if sender.balance < want {
-        return Err(InvalidTx::InsufficientFunds {
-            address: msg.caller,
-            have: sender.balance,
-            want,
-        });
-    }
-    if to != msg.caller && state.account(to)?.has_code() {
-        return Err(InvalidTx::CodeNotSupported(to));
-    }
+    let (fee, max_debit) = validate_payment(state, msg, env.base_fee, &env.rates)?;
+    let code_kind = callee_kind(state, to)?;
 
-    let gas_used = intrinsic;
-    let settlement = match &msg.fees {
-        Some(fees) => fees.settle(env.base_fee, msg.gas_limit, gas_used),
-        None => Settlement {
-            debit: U256::ZERO,
-            refund: U256::ZERO,
-            tip: U256::ZERO,
-            base: U256::ZERO,
-        },
-    };
-    sender.balance -= settlement.debit + msg.value;
-    sender.balance += settlement.refund;
+    // Debit the maximum fee and bump the nonce: these survive a failed call.
     sender.nonce = sender.nonce.saturating_add(1);
+    match fee.token {
+        None => sender.balance -= max_debit,
+        Some(token) => {
+            let slot = layout::balance_slot(msg.caller);
+            let balance = state.storage(token, slot)?;
+            state.set_storage(token, slot, balance - max_debit);
+        }
+    }
     state.set_account(msg.caller, sender);
-    state.credit(to, msg.value)?;
-    state.credit(env.beneficiary, settlement.tip)?;
-    if let Some(recipient) = env.base_fee_recipient {
-        state.credit(recipient, settlement.base)?;
+
+    let (success, output, code_gas, logs) =
+        run_call(state, msg, to, code_kind, msg.gas_limit - intrinsic)?;
+    let gas_used = intrinsic + code_gas;
+    let (settlement, effective_gas_price) = match &msg.fees {
+        Some(fees) => {
+            let settlement = fees.settle(env.base_fee, msg.gas_limit, gas_used, fee.payment)?;
+            let base = supervm_gas::TxFees::base_fee_in_fee_unit(env.base_fee, fee.payment)?;
+            (
+                settlement,
+                fees.effective_gas_price(base).saturating_to::<u128>(),
+            )
+        }
+        None => (Settlement::ZERO, 0),
+    };
+    pay(state, fee.token, msg.caller, settlement.refund)?;
+    pay(state, fee.token, env.beneficiary, settlement.tip)?;
+    match (env.base_fee_recipient, fee.token) {
+        (Some(recipient), token) => pay(state, token, recipient, settlement.base)?,
+        (None, Some(token)) => burn(state, token, settlement.base)?,
+        (None, None) => {}
     }
     Ok(TxOutcome {
-        success: true,
+        success,
         gas_used,
-        effective_gas_price: msg
-            .fees
-            .map(|f| f.effective_gas_price(env.base_fee))
-            .unwrap_or(0),
-        logs: Vec::new(),
-        output: Bytes::new(),
+        effective_gas_price,
+        logs,
+        output,
+        fee_token: fee.token,
         settlement,
     })
 }
@@ -202,18 +409,22 @@ pub fn execute_tx(
 mod tests {
     use std::collections::BTreeMap;
 
-    use alloy_primitives::{Address, Bytes, TxKind, U256};
+    use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
     use supervm_gas::TxFees;
     use supervm_primitives::Account;
 
     use super::*;
-    use crate::{PendingState, StateReader};
+    use crate::{FeeCurrency, PendingState, StateReader};
 
     struct MemState(BTreeMap<Address, Account>);
 
     impl StateReader for MemState {
         fn account(&self, address: Address) -> Result<Option<Account>, StateError> {
             Ok(self.0.get(&address).copied())
+        }
+
+        fn storage(&self, _: Address, _: B256) -> Result<U256, StateError> {
+            Ok(U256::ZERO)
         }
     }
 
@@ -230,6 +441,7 @@ mod tests {
             base_fee: 10,
             gas_limit: 30_000_000,
             base_fee_recipient: recipient,
+            rates: Arc::default(),
         }
     }
 
@@ -246,6 +458,7 @@ mod tests {
             }),
             nonce: Some(nonce),
             access_list: None,
+            fee_currency: FeeCurrency::Unspecified,
         }
     }
 

@@ -21,9 +21,16 @@
 //!   [`StateAccess::credit`], a commutative delta, so they never order transactions.
 
 mod execute;
+pub mod fee_token;
+pub mod genesis;
 mod message;
 mod state;
+pub mod system;
 
-pub use execute::{execute_tx, BlockEnv, InvalidTx, TxOutcome};
+pub use execute::{
+    callee_kind, execute_tx, validate_payment, BlockEnv, FeeTokenShortfall, InvalidTx, TxOutcome,
+};
+pub use fee_token::{FeeCurrency, FeePayment, RateSnapshot};
+pub use genesis::{genesis_state, GenesisError};
 pub use message::{check_chain_id, Message};
-pub use state::{PendingState, StateAccess, StateError, StateReader, StoreState};
+pub use state::{Frame, PendingState, StateAccess, StateError, StateReader, StoreState};

@@ -4,9 +4,9 @@ use alloy_consensus::Transaction;
 use alloy_eips::eip2930::AccessList;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use supervm_gas::TxFees;
-use supervm_primitives::RecoveredTx;
+use supervm_primitives::{RecoveredTx, TxEnvelope};
 
-use crate::InvalidTx;
+use crate::{FeeCurrency, InvalidTx};
 
 /// What [`crate::execute_tx`] runs: the fields of a transaction with the sender known.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +28,8 @@ pub struct Message {
     pub nonce: Option<u64>,
     /// EIP-2930 access list.
     pub access_list: Option<AccessList>,
+    /// The CIP-64 fee currency, if the transaction names one.
+    pub fee_currency: FeeCurrency,
 }
 
 impl Message {
@@ -48,6 +50,12 @@ impl Message {
             }),
             nonce: Some(inner.nonce()),
             access_list: inner.access_list().cloned(),
+            fee_currency: match inner {
+                TxEnvelope::Cip64(_) => inner
+                    .fee_currency()
+                    .map_or(FeeCurrency::Native, FeeCurrency::Token),
+                _ => FeeCurrency::Unspecified,
+            },
         }
     }
 }

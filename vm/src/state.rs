@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, Log, B256, U256};
 use supervm_primitives::{Account, StateChanges};
 use supervm_storage::{Reader, StorageError};
 
@@ -18,15 +18,36 @@ pub trait StateAccess {
     fn account(&mut self, address: Address) -> Result<Account, StateError>;
     /// Replaces the account at `address`.
     fn set_account(&mut self, address: Address, account: Account);
-    /// Adds `amount` to a balance without reading it first: a commutative delta, so fee
-    /// credits to the same beneficiary do not make transactions depend on each other.
+    /// A storage slot (zero if never written).
+    fn storage(&mut self, address: Address, slot: B256) -> Result<U256, StateError>;
+    /// Writes a storage slot.
+    fn set_storage(&mut self, address: Address, slot: B256, value: U256);
+    /// Adds `amount` to a native balance without the caller reading it first: a commutative
+    /// delta, so fee credits to the same beneficiary do not make transactions depend on each
+    /// other.
     fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError>;
+    /// Adds `amount` to a storage slot (a token balance): the same commutative delta for
+    /// fees paid in tokens.
+    fn credit_slot(&mut self, address: Address, slot: B256, amount: U256)
+        -> Result<(), StateError>;
 }
 
 /// Read-only committed state that a [`PendingState`] builds on.
 pub trait StateReader {
     /// The committed account at `address`, if any.
     fn account(&self, address: Address) -> Result<Option<Account>, StateError>;
+    /// The committed value of a storage slot.
+    fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError>;
+}
+
+impl<R: StateReader> StateReader for &R {
+    fn account(&self, address: Address) -> Result<Option<Account>, StateError> {
+        (*self).account(address)
+    }
+
+    fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError> {
+        (*self).storage(address, slot)
+    }
 }
 
 /// Committed state as of the end of one block, read from the store.
@@ -46,6 +67,10 @@ impl StateReader for StoreState<'_> {
     fn account(&self, address: Address) -> Result<Option<Account>, StateError> {
         Ok(self.reader.account(&address, self.block)?)
     }
+
+    fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError> {
+        Ok(self.reader.storage(&address, &slot, self.block)?)
+    }
 }
 
 /// Uncommitted changes layered over committed state: the state of a block being built, or of
@@ -53,6 +78,7 @@ impl StateReader for StoreState<'_> {
 pub struct PendingState<R> {
     base: R,
     accounts: BTreeMap<Address, Account>,
+    storage: BTreeMap<(Address, B256), U256>,
 }
 
 impl<R: StateReader> PendingState<R> {
@@ -61,16 +87,29 @@ impl<R: StateReader> PendingState<R> {
         Self {
             base,
             accounts: BTreeMap::new(),
+            storage: BTreeMap::new(),
         }
     }
 
-    /// The changes to commit; accounts left empty are deleted (EIP-161).
+    /// The committed state underneath.
+    pub fn base(&self) -> &R {
+        &self.base
+    }
+
+    /// The changes to commit; accounts left empty are deleted (EIP-161) unless they hold
+    /// storage.
     pub fn into_changes(self) -> StateChanges {
         let mut changes = StateChanges::default();
-        for (address, account) in self.accounts {
+        for ((address, slot), value) in self.storage {
             changes
-                .accounts
-                .insert(address, (!account.is_empty()).then_some(account));
+                .storage
+                .entry(address)
+                .or_default()
+                .insert(slot, value);
+        }
+        for (address, account) in self.accounts {
+            let keep = !account.is_empty() || changes.storage.contains_key(&address);
+            changes.accounts.insert(address, keep.then_some(account));
         }
         changes
     }
@@ -88,10 +127,109 @@ impl<R: StateReader> StateAccess for PendingState<R> {
         self.accounts.insert(address, account);
     }
 
+    fn storage(&mut self, address: Address, slot: B256) -> Result<U256, StateError> {
+        if let Some(value) = self.storage.get(&(address, slot)) {
+            return Ok(*value);
+        }
+        self.base.storage(address, slot)
+    }
+
+    fn set_storage(&mut self, address: Address, slot: B256, value: U256) {
+        self.storage.insert((address, slot), value);
+    }
+
+    fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError> {
+        let mut account = StateAccess::account(self, address)?;
+        account.balance = account.balance.saturating_add(amount);
+        self.accounts.insert(address, account);
+        Ok(())
+    }
+
+    fn credit_slot(
+        &mut self,
+        address: Address,
+        slot: B256,
+        amount: U256,
+    ) -> Result<(), StateError> {
+        let value = StateAccess::storage(self, address, slot)?;
+        self.storage
+            .insert((address, slot), value.saturating_add(amount));
+        Ok(())
+    }
+}
+
+/// A revertible layer over another [`StateAccess`]: a call runs in a frame; on success its
+/// writes and logs are merged into the parent, on revert they are dropped.
+pub struct Frame<'p, S: StateAccess> {
+    parent: &'p mut S,
+    accounts: BTreeMap<Address, Account>,
+    storage: BTreeMap<(Address, B256), U256>,
+    /// Logs emitted inside the frame, in order.
+    pub logs: Vec<Log>,
+}
+
+impl<'p, S: StateAccess> Frame<'p, S> {
+    /// A new empty frame.
+    pub fn new(parent: &'p mut S) -> Self {
+        Self {
+            parent,
+            accounts: BTreeMap::new(),
+            storage: BTreeMap::new(),
+            logs: Vec::new(),
+        }
+    }
+
+    /// Applies the frame's writes to the parent and returns its logs.
+    pub fn commit(self) -> Vec<Log> {
+        for (address, account) in self.accounts {
+            self.parent.set_account(address, account);
+        }
+        for ((address, slot), value) in self.storage {
+            self.parent.set_storage(address, slot, value);
+        }
+        self.logs
+    }
+}
+
+impl<S: StateAccess> StateAccess for Frame<'_, S> {
+    fn account(&mut self, address: Address) -> Result<Account, StateError> {
+        match self.accounts.get(&address) {
+            Some(account) => Ok(*account),
+            None => self.parent.account(address),
+        }
+    }
+
+    fn set_account(&mut self, address: Address, account: Account) {
+        self.accounts.insert(address, account);
+    }
+
+    fn storage(&mut self, address: Address, slot: B256) -> Result<U256, StateError> {
+        match self.storage.get(&(address, slot)) {
+            Some(value) => Ok(*value),
+            None => self.parent.storage(address, slot),
+        }
+    }
+
+    fn set_storage(&mut self, address: Address, slot: B256, value: U256) {
+        self.storage.insert((address, slot), value);
+    }
+
     fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError> {
         let mut account = self.account(address)?;
         account.balance = account.balance.saturating_add(amount);
         self.accounts.insert(address, account);
+        Ok(())
+    }
+
+    fn credit_slot(
+        &mut self,
+        address: Address,
+        slot: B256,
+        amount: U256,
+    ) -> Result<(), StateError> {
+        let value = self.storage(address, slot)?;
+        self.storage
+            .insert((address, slot), value.saturating_add(amount));
         Ok(())
     }
 }

@@ -1,0 +1,159 @@
+//! Which token pays a transaction's fee, at which rate, and the per-block rate snapshot.
+//!
+//! Resolution, first rule that applies:
+//! 1. a CIP-64 transaction's `feeCurrency` (fee fields in token units);
+//! 2. the sender's stored preference (fee-preference contract);
+//! 3. the registered token the transaction calls with `transfer`, `transferFrom` or
+//!    `approve`, if it can pay fees in this block;
+//! 4. the native coin.
+//!
+//! Rules 1 and 2 are explicit choices: a token that cannot pay (unregistered, disabled, no
+//! rate) is an error, never a silent fall back to the native coin. Rule 3 is implicit: a
+//! token that cannot pay simply does not apply, and the native coin pays.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, TxKind};
+use alloy_sol_types::SolCall;
+use supervm_gas::{Payment, Rate};
+
+use crate::{
+    system::{fee_preference, layout::token_symbol, oracle, registry, IERC20},
+    InvalidTx, Message, StateAccess, StateError,
+};
+
+/// The rates fee payments use in one block: every registered, enabled token with a valid
+/// rate, read from the parent block's final state. Fixed for the whole block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateSnapshot(BTreeMap<Address, Rate>);
+
+impl RateSnapshot {
+    /// Reads the snapshot from state (the parent block's post-state).
+    pub fn read(state: &mut impl StateAccess) -> Result<Self, StateError> {
+        let mut rates = BTreeMap::new();
+        for token in registry::tokens(state)? {
+            let (registered, enabled) = registry::status(state, token)?;
+            if registered && enabled {
+                if let Some(rate) = oracle::rate(state, token)? {
+                    rates.insert(token, rate);
+                }
+            }
+        }
+        Ok(Self(rates))
+    }
+
+    /// A snapshot from explicit rates (tests, benchmarks).
+    pub fn from_rates(rates: impl IntoIterator<Item = (Address, Rate)>) -> Self {
+        Self(rates.into_iter().collect())
+    }
+
+    /// The rate of `token` in this block, if it can pay fees.
+    pub fn get(&self, token: &Address) -> Option<Rate> {
+        self.0.get(token).copied()
+    }
+
+    /// Every priced token.
+    pub fn iter(&self) -> impl Iterator<Item = (&Address, &Rate)> {
+        self.0.iter()
+    }
+}
+
+/// What a CIP-64 transaction (or an `eth_call` with `feeCurrency`) asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FeeCurrency {
+    /// Not a CIP-64 transaction: the rules decide.
+    #[default]
+    Unspecified,
+    /// CIP-64 with `feeCurrency` set: fee fields are in this token's units.
+    Token(Address),
+    /// CIP-64 with an empty `feeCurrency`: the native coin.
+    Native,
+}
+
+/// The resolved fee payment of a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeePayment {
+    /// The paying token; `None` for the native coin.
+    pub token: Option<Address>,
+    /// Unit of the fee fields and rate into the paying token.
+    pub payment: Payment,
+}
+
+impl FeePayment {
+    /// Paying in the native coin.
+    pub const NATIVE: Self = Self {
+        token: None,
+        payment: Payment::Native,
+    };
+}
+
+/// Checks that `token` can pay fees in this block and returns its rate.
+fn usable(
+    state: &mut impl StateAccess,
+    token: Address,
+    rates: &RateSnapshot,
+) -> Result<Rate, InvalidTx> {
+    let (registered, enabled) = registry::status(state, token)?;
+    if !registered {
+        return Err(InvalidTx::FeeTokenNotRegistered(token));
+    }
+    let symbol = token_symbol(state, token)?;
+    if !enabled {
+        return Err(InvalidTx::FeeTokenDisabled { token, symbol });
+    }
+    rates
+        .get(&token)
+        .ok_or(InvalidTx::NoFreshPrice { token, symbol })
+}
+
+/// The token `msg` calls with `transfer`, `transferFrom` or `approve`, if any.
+fn transacted_token(msg: &Message) -> Option<Address> {
+    let TxKind::Call(to) = msg.kind else {
+        return None;
+    };
+    let selector: [u8; 4] = msg.input.get(..4)?.try_into().ok()?;
+    [
+        IERC20::transferCall::SELECTOR,
+        IERC20::transferFromCall::SELECTOR,
+        IERC20::approveCall::SELECTOR,
+    ]
+    .contains(&selector)
+    .then_some(to)
+}
+
+/// Applies the resolution rules to `msg`.
+pub fn resolve(
+    state: &mut impl StateAccess,
+    msg: &Message,
+    rates: &RateSnapshot,
+) -> Result<FeePayment, InvalidTx> {
+    match msg.fee_currency {
+        FeeCurrency::Token(token) => {
+            let rate = usable(state, token, rates)?;
+            return Ok(FeePayment {
+                token: Some(token),
+                payment: Payment::Denominated(rate),
+            });
+        }
+        FeeCurrency::Native => return Ok(FeePayment::NATIVE),
+        FeeCurrency::Unspecified => {}
+    }
+    if let Some(token) = fee_preference::preference(state, msg.caller)? {
+        let rate = usable(state, token, rates)?;
+        return Ok(FeePayment {
+            token: Some(token),
+            payment: Payment::Converted(rate),
+        });
+    }
+    if let Some(token) = transacted_token(msg) {
+        if let Some(rate) = rates.get(&token) {
+            if registry::status(state, token)? == (true, true) {
+                return Ok(FeePayment {
+                    token: Some(token),
+                    payment: Payment::Converted(rate),
+                });
+            }
+        }
+    }
+    Ok(FeePayment::NATIVE)
+}

@@ -1,0 +1,203 @@
+//! System contracts: native Rust code at fixed addresses whose data lives in that address's
+//! storage slots, so `eth_getStorageAt`, `eth_call` and the state root see them like any
+//! contract.
+//!
+//! A system contract is recognised by its code: an `0xef`-prefixed marker (EIP-3541 forbids
+//! EVM code starting with `0xef`, so no deployed contract can impersonate one). Each
+//! registered token carries [`TOKEN_CODE`]; the registry, the fee preference and the oracle
+//! carry their own markers at fixed addresses.
+
+mod abi;
+mod erc20;
+pub mod fee_preference;
+mod gas;
+pub mod layout;
+pub mod oracle;
+pub mod registry;
+
+use std::sync::LazyLock;
+
+use alloy_primitives::{address, keccak256, Address, Bytes, Log, B256, U256};
+use alloy_sol_types::SolError;
+
+pub use abi::{IFeePreference, IOracle, ITokenRegistry, IERC20};
+pub use gas::{GasMeter, OutOfGas, SCHEDULE};
+
+use crate::{StateAccess, StateError};
+
+/// The token registry.
+pub const TOKEN_REGISTRY: Address = address!("0x000000000000000000000000000000000000fee0");
+/// Per-account fee-token preference.
+pub const FEE_PREFERENCE: Address = address!("0x000000000000000000000000000000000000fee1");
+/// Exchange rates of fee tokens.
+pub const ORACLE: Address = address!("0x000000000000000000000000000000000000fee2");
+
+/// Code of every registered token.
+pub const TOKEN_CODE: &[u8] = b"\xefsupervm.erc20.v1";
+/// Code of the token registry.
+pub const REGISTRY_CODE: &[u8] = b"\xefsupervm.registry.v1";
+/// Code of the fee-preference contract.
+pub const FEE_PREFERENCE_CODE: &[u8] = b"\xefsupervm.fee-preference.v1";
+/// Code of the oracle.
+pub const ORACLE_CODE: &[u8] = b"\xefsupervm.oracle.v1";
+
+/// Which native implementation answers a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SystemContract {
+    /// A registered ERC-20 token.
+    Token,
+    /// The token registry.
+    Registry,
+    /// The fee-token preference.
+    FeePreference,
+    /// The oracle.
+    Oracle,
+}
+
+static CODE_HASHES: LazyLock<[(B256, SystemContract); 4]> = LazyLock::new(|| {
+    [
+        (keccak256(TOKEN_CODE), SystemContract::Token),
+        (keccak256(REGISTRY_CODE), SystemContract::Registry),
+        (
+            keccak256(FEE_PREFERENCE_CODE),
+            SystemContract::FeePreference,
+        ),
+        (keccak256(ORACLE_CODE), SystemContract::Oracle),
+    ]
+});
+
+impl SystemContract {
+    /// The system contract whose code has this hash, if any.
+    pub fn from_code_hash(hash: &B256) -> Option<Self> {
+        CODE_HASHES
+            .iter()
+            .find(|(h, _)| h == hash)
+            .map(|(_, kind)| *kind)
+    }
+
+    /// The marker code of this kind of contract.
+    pub fn code(self) -> &'static [u8] {
+        match self {
+            Self::Token => TOKEN_CODE,
+            Self::Registry => REGISTRY_CODE,
+            Self::FeePreference => FEE_PREFERENCE_CODE,
+            Self::Oracle => ORACLE_CODE,
+        }
+    }
+}
+
+/// One call into a system contract.
+pub struct Call<'a> {
+    /// Who calls.
+    pub caller: Address,
+    /// The contract called.
+    pub address: Address,
+    /// Wei sent along (system contracts accept none).
+    pub value: U256,
+    /// Calldata.
+    pub input: &'a [u8],
+}
+
+/// How a call ended, short of an error reading state.
+#[derive(Debug)]
+pub enum CallError {
+    /// The contract reverted with this data.
+    Revert(Bytes),
+    /// The call ran out of gas.
+    OutOfGas,
+    /// State could not be read.
+    State(StateError),
+}
+
+impl From<StateError> for CallError {
+    fn from(err: StateError) -> Self {
+        Self::State(err)
+    }
+}
+
+impl From<OutOfGas> for CallError {
+    fn from(_: OutOfGas) -> Self {
+        Self::OutOfGas
+    }
+}
+
+/// Reads a slot, charging a cold SLOAD.
+pub(crate) fn sload(
+    state: &mut impl StateAccess,
+    gas: &mut GasMeter,
+    address: Address,
+    slot: B256,
+) -> Result<U256, CallError> {
+    gas.charge(SCHEDULE.sload)?;
+    Ok(state.storage(address, slot)?)
+}
+
+/// Writes a slot, charging SSTORE (set or reset).
+pub(crate) fn sstore(
+    state: &mut impl StateAccess,
+    gas: &mut GasMeter,
+    address: Address,
+    slot: B256,
+    value: U256,
+) -> Result<(), CallError> {
+    let current = state.storage(address, slot)?;
+    let cost = if current.is_zero() && !value.is_zero() {
+        SCHEDULE.sstore_set
+    } else {
+        SCHEDULE.sstore_reset
+    };
+    gas.charge(cost)?;
+    state.set_storage(address, slot, value);
+    Ok(())
+}
+
+/// Emits a log, charging for its topics and data.
+pub(crate) fn emit(logs: &mut Vec<Log>, gas: &mut GasMeter, log: Log) -> Result<(), CallError> {
+    let cost = SCHEDULE.log
+        + SCHEDULE.log_topic * log.topics().len() as u64
+        + SCHEDULE.log_data_byte * log.data.data.len() as u64;
+    gas.charge(cost)?;
+    logs.push(log);
+    Ok(())
+}
+
+/// A revert with Solidity's `Error(string)` data.
+pub fn revert(message: impl Into<String>) -> CallError {
+    CallError::Revert(
+        abi::Error {
+            message: message.into(),
+        }
+        .abi_encode()
+        .into(),
+    )
+}
+
+/// The message of `Error(string)` revert data, or the data in hex when it is something else.
+pub fn revert_reason(data: &[u8]) -> String {
+    match abi::Error::abi_decode(data) {
+        Ok(error) => error.message,
+        Err(_) => alloy_primitives::hex::encode_prefixed(data),
+    }
+}
+
+/// The successful result of a call: return data; logs go to `logs`.
+pub type CallResult = Result<Bytes, CallError>;
+
+/// Runs a call to a system contract of kind `kind`.
+pub fn call(
+    kind: SystemContract,
+    call: &Call<'_>,
+    state: &mut impl StateAccess,
+    gas: &mut GasMeter,
+    logs: &mut Vec<Log>,
+) -> CallResult {
+    if !call.value.is_zero() {
+        return Err(revert("system contracts do not accept value"));
+    }
+    match kind {
+        SystemContract::Token => erc20::call(call, state, gas, logs),
+        SystemContract::Registry => registry::call(call, state, gas, logs),
+        SystemContract::FeePreference => fee_preference::call(call, state, gas, logs),
+        SystemContract::Oracle => oracle::call(call, state, gas),
+    }
+}

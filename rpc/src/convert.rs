@@ -9,14 +9,15 @@ use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{
     Block, BlockTransactions, Header as RpcHeader, Log as RpcLog, Transaction, TransactionReceipt,
 };
+use alloy_serde::{OtherFields, WithOtherFields};
 use supervm_primitives::{RecoveredTx, SealedBlock, StoredReceipt, TxEnvelope};
 
 /// The RPC transaction type.
 pub type RpcTransaction = Transaction<TxEnvelope>;
 /// The RPC block type.
 pub type RpcBlock = Block<RpcTransaction>;
-/// The RPC receipt type.
-pub type RpcReceipt = TransactionReceipt<AnyReceiptEnvelope<RpcLog>>;
+/// The RPC receipt type, with SuperVM's `feeToken` and `feePaid` fields.
+pub type RpcReceipt = WithOtherFields<TransactionReceipt<AnyReceiptEnvelope<RpcLog>>>;
 
 /// Where a transaction sits, for the fields an RPC transaction carries.
 #[derive(Clone, Copy)]
@@ -24,8 +25,9 @@ pub(crate) struct TxContext {
     pub block_hash: B256,
     pub block_number: u64,
     pub index: u64,
-    pub base_fee: Option<u64>,
     pub timestamp: u64,
+    /// What the transaction paid per gas, from its receipt (token units for CIP-64).
+    pub effective_gas_price: u128,
 }
 
 /// A transaction as `eth_getTransactionBy*` returns it; `None` context = still in the pool.
@@ -33,10 +35,7 @@ pub(crate) fn rpc_transaction(tx: &RecoveredTx, context: Option<TxContext>) -> R
     let inner = Recovered::new_unchecked(tx.tx.clone(), tx.sender);
     match context {
         Some(ctx) => Transaction {
-            effective_gas_price: Some(match ctx.base_fee {
-                Some(base) => tx.tx.effective_gas_price(Some(base)),
-                None => tx.tx.max_fee_per_gas(),
-            }),
+            effective_gas_price: Some(ctx.effective_gas_price),
             inner,
             block_hash: Some(ctx.block_hash),
             block_number: Some(ctx.block_number),
@@ -74,15 +73,15 @@ pub(crate) fn rpc_header(block: &SealedBlock) -> RpcHeader {
     }
 }
 
-/// A block with full transactions or only their hashes.
-pub(crate) fn rpc_block(block: &SealedBlock, full: bool) -> RpcBlock {
-    let transactions = if full {
+/// A block with full transactions (`receipts` given) or only their hashes.
+pub(crate) fn rpc_block(block: &SealedBlock, receipts: Option<&[StoredReceipt]>) -> RpcBlock {
+    let transactions = if let Some(receipts) = receipts {
         BlockTransactions::Full(
             block
                 .transactions
                 .iter()
                 .enumerate()
-                .map(|(index, tx)| rpc_transaction(tx, Some(tx_context(block, index))))
+                .map(|(index, tx)| rpc_transaction(tx, Some(tx_context(block, index, receipts))))
                 .collect(),
         )
     } else {
@@ -97,13 +96,20 @@ pub(crate) fn rpc_block(block: &SealedBlock, full: bool) -> RpcBlock {
 }
 
 /// The context of the `index`-th transaction of `block`.
-pub(crate) fn tx_context(block: &SealedBlock, index: usize) -> TxContext {
+pub(crate) fn tx_context(
+    block: &SealedBlock,
+    index: usize,
+    receipts: &[StoredReceipt],
+) -> TxContext {
     TxContext {
         block_hash: block.hash,
         block_number: block.number(),
         index: index as u64,
-        base_fee: block.header.base_fee_per_gas,
         timestamp: block.header.timestamp,
+        effective_gas_price: receipts
+            .get(index)
+            .map(|r| r.effective_gas_price)
+            .unwrap_or_default(),
     }
 }
 
@@ -170,18 +176,24 @@ fn rpc_receipt(
         },
         r#type: receipt.tx_type,
     };
-    TransactionReceipt {
-        inner,
-        transaction_hash: tx.hash(),
-        transaction_index: Some(index as u64),
-        block_hash: Some(block.hash),
-        block_number: Some(block.number()),
-        gas_used: receipt.gas_used,
-        effective_gas_price: receipt.effective_gas_price,
-        blob_gas_used: None,
-        blob_gas_price: None,
-        from: tx.sender,
-        to: tx.tx.to(),
-        contract_address: None,
+    let mut other = OtherFields::default();
+    other.insert("feeToken".into(), serde_json::json!(receipt.fee_token));
+    other.insert("feePaid".into(), serde_json::json!(receipt.fee_paid));
+    WithOtherFields {
+        inner: TransactionReceipt {
+            inner,
+            transaction_hash: tx.hash(),
+            transaction_index: Some(index as u64),
+            block_hash: Some(block.hash),
+            block_number: Some(block.number()),
+            gas_used: receipt.gas_used,
+            effective_gas_price: receipt.effective_gas_price,
+            blob_gas_used: None,
+            blob_gas_price: None,
+            from: tx.sender,
+            to: tx.tx.to(),
+            contract_address: None,
+        },
+        other,
     }
 }

@@ -11,7 +11,7 @@ use alloy_serde::WithOtherFields;
 use alloy_signer::SignerSync;
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use supervm_gas::TxFees;
-use supervm_primitives::{RecoveredTx, TxEnvelope};
+use supervm_primitives::{RecoveredTx, TxCip64, TxEnvelope};
 use supervm_storage::Reader;
 use supervm_txpool::PoolEnv;
 use supervm_vm::{
@@ -67,12 +67,13 @@ pub trait EthApi {
     /// Smallest gas limit with which the transaction succeeds.
     #[method(name = "estimateGas")]
     async fn estimate_gas(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<U64>;
-    /// Suggested legacy gas price: next base fee plus the suggested tip.
+    /// Suggested legacy gas price: next base fee plus the suggested tip; with `feeCurrency`,
+    /// in that token's units (as on Celo).
     #[method(name = "gasPrice")]
-    async fn gas_price(&self) -> RpcResult<U256>;
-    /// Suggested EIP-1559 tip.
+    async fn gas_price(&self, fee_currency: Option<Address>) -> RpcResult<U256>;
+    /// Suggested EIP-1559 tip; with `feeCurrency`, in that token's units (as on Celo).
     #[method(name = "maxPriorityFeePerGas")]
-    async fn max_priority_fee_per_gas(&self) -> RpcResult<U256>;
+    async fn max_priority_fee_per_gas(&self, fee_currency: Option<Address>) -> RpcResult<U256>;
     /// Base fees, gas use and tip percentiles of recent blocks.
     #[method(name = "feeHistory")]
     async fn fee_history(
@@ -348,13 +349,17 @@ fn sign_request(
             TxEnvelope::Eip2930(tx.into_signed(signature))
         }
         (None, access_list) => {
+            let fee_currency = fee_currency_of(&request)?;
             let tip = match request.max_priority_fee_per_gas {
                 Some(tip) => tip,
-                None => suggested_tip(reader)?,
+                None => in_fee_currency(reader, fee_currency, U256::from(suggested_tip(reader)?))?
+                    .saturating_to(),
             };
+            let base = in_fee_currency(reader, fee_currency, U256::from(base_fee))?
+                .saturating_to::<u128>();
             let max_fee = request
                 .max_fee_per_gas
-                .unwrap_or_else(|| u128::from(base_fee).saturating_mul(2).saturating_add(tip));
+                .unwrap_or_else(|| base.saturating_mul(2).saturating_add(tip));
             let tx = TxEip1559 {
                 chain_id,
                 nonce,
@@ -366,10 +371,25 @@ fn sign_request(
                 access_list: access_list.unwrap_or_default(),
                 input,
             };
-            let signature = signer
-                .sign_hash_sync(&tx.signature_hash())
-                .map_err(|e| RpcError::Internal(e.to_string()))?;
-            TxEnvelope::Eip1559(tx.into_signed(signature))
+            let sign = |hash| {
+                signer
+                    .sign_hash_sync(&hash)
+                    .map_err(|e| RpcError::Internal(e.to_string()))
+            };
+            match fee_currency {
+                Some(token) => {
+                    let tx = TxCip64 {
+                        inner: tx,
+                        fee_currency: Some(token),
+                    };
+                    let signature = sign(tx.signature_hash())?;
+                    TxEnvelope::Cip64(tx.into_signed(signature))
+                }
+                None => {
+                    let signature = sign(tx.signature_hash())?;
+                    TxEnvelope::Eip1559(tx.into_signed(signature))
+                }
+            }
         }
     };
     Ok(RecoveredTx {
@@ -493,23 +513,26 @@ impl EthApiServer for EthApi {
             .await?)
     }
 
-    async fn gas_price(&self) -> RpcResult<U256> {
+    async fn gas_price(&self, fee_currency: Option<Address>) -> RpcResult<U256> {
         Ok(self
             .ctx
-            .read(|ctx, reader| {
+            .read(move |ctx, reader| {
                 let head = reader
                     .header(reader.head_number())?
                     .ok_or_else(header_not_found)?;
                 let base = next_block_base_fee(&ctx.spec, &head);
-                Ok(U256::from(u128::from(base) + suggested_tip(reader)?))
+                let price = U256::from(u128::from(base) + suggested_tip(reader)?);
+                in_fee_currency(reader, fee_currency, price)
             })
             .await?)
     }
 
-    async fn max_priority_fee_per_gas(&self) -> RpcResult<U256> {
+    async fn max_priority_fee_per_gas(&self, fee_currency: Option<Address>) -> RpcResult<U256> {
         Ok(self
             .ctx
-            .read(|_, reader| Ok(U256::from(suggested_tip(reader)?)))
+            .read(move |_, reader| {
+                in_fee_currency(reader, fee_currency, U256::from(suggested_tip(reader)?))
+            })
             .await?)
     }
 
@@ -571,7 +594,11 @@ impl EthApiServer for EthApi {
                         .ok_or_else(header_not_found)?;
                     return Ok(Some(rpc_transaction(
                         &tx,
-                        Some(tx_context(&block, location.index as usize)),
+                        Some(tx_context(
+                            &block,
+                            location.index as usize,
+                            &reader.block_receipts(location.block_number)?,
+                        )),
                     )));
                 }
                 Ok(ctx
@@ -643,7 +670,7 @@ impl EthApiServer for EthApi {
                 let Some(number) = number_of_tag(reader, block) else {
                     return Ok(None);
                 };
-                Ok(reader.block(number)?.map(|b| rpc_block(&b, full)))
+                block_json(reader, number, full)
             })
             .await?)
     }
@@ -655,7 +682,7 @@ impl EthApiServer for EthApi {
                 let Some(number) = reader.block_number(&hash)? else {
                     return Ok(None);
                 };
-                Ok(reader.block(number)?.map(|b| rpc_block(&b, full)))
+                block_json(reader, number, full)
             })
             .await?)
     }
@@ -703,6 +730,39 @@ impl EthApiServer for EthApi {
     }
 }
 
+/// A native per-gas price expressed in `fee_currency` units (rounded up, so a transaction
+/// built from it is not underpriced); unchanged for the native coin.
+fn in_fee_currency(
+    reader: &Reader,
+    fee_currency: Option<Address>,
+    native: U256,
+) -> Result<U256, RpcError> {
+    let Some(token) = fee_currency.filter(|t| *t != Address::ZERO) else {
+        return Ok(native);
+    };
+    let rate = rates_at(reader, reader.head_number())?
+        .get(&token)
+        .ok_or_else(|| {
+            RpcError::Server(format!(
+            "fee token {token} cannot pay fees: not registered, disabled or without a fresh price"
+        ))
+        })?;
+    rate.to_token_ceil(native)
+        .ok_or_else(|| RpcError::Server("fee overflows 256 bits at the current rate".into()))
+}
+
+/// A block in RPC form; full transactions carry their effective price from the receipts.
+fn block_json(reader: &Reader, number: u64, full: bool) -> Result<Option<RpcBlock>, RpcError> {
+    let Some(block) = reader.block(number)? else {
+        return Ok(None);
+    };
+    if !full {
+        return Ok(Some(rpc_block(&block, None)));
+    }
+    let receipts = reader.block_receipts(number)?;
+    Ok(Some(rpc_block(&block, Some(&receipts))))
+}
+
 fn transaction_at(
     reader: &Reader,
     number: u64,
@@ -711,8 +771,9 @@ fn transaction_at(
     let Some(block) = reader.block(number)? else {
         return Ok(None);
     };
+    let receipts = reader.block_receipts(number)?;
     Ok(block
         .transactions
         .get(index)
-        .map(|tx| rpc_transaction(tx, Some(tx_context(&block, index)))))
+        .map(|tx| rpc_transaction(tx, Some(tx_context(&block, index, &receipts)))))
 }

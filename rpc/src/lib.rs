@@ -1,6 +1,7 @@
 //! # supervm-rpc
 //!
-//! The Ethereum JSON-RPC API (`eth`, `net`, `web3`, and the `evm` dev controls) over HTTP and
+//! The Ethereum JSON-RPC API (`eth`, `net`, `web3`, the `evm` dev controls) and the `supervm`
+//! namespace (fee tokens, system contracts) over HTTP and
 //! WebSocket on one port, served by jsonrpsee.
 //!
 //! ## Data flow
@@ -33,6 +34,7 @@ mod net;
 mod pubsub;
 mod request_shape;
 mod server;
+mod supervm;
 
 pub use context::RpcContext;
 pub use error::RpcError;

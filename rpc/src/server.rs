@@ -20,6 +20,7 @@ use crate::{
     net::{NetApiServer, NetWeb3, Web3ApiServer},
     pubsub::{EthPubSub, EthPubSubApiServer, HexIdProvider},
     request_shape::RequestShapeLayer,
+    supervm::{Supervm, SupervmApiServer},
     RpcContext, RpcMetrics,
 };
 
@@ -87,6 +88,7 @@ fn module(
     module.merge(EthPubSub { ctx: ctx.clone() }.into_rpc())?;
     module.merge(NetApiServer::into_rpc(NetWeb3 { ctx: ctx.clone() }))?;
     module.merge(Web3ApiServer::into_rpc(NetWeb3 { ctx: ctx.clone() }))?;
+    module.merge(Supervm { ctx: ctx.clone() }.into_rpc())?;
     if admin {
         module.merge(Evm { ctx }.into_rpc())?;
     }

@@ -155,6 +155,18 @@ fn print_banner(node: &Node) {
         println!("Any funds sent to them on a real network WILL BE LOST.");
         println!();
     }
+    if !spec.supervm.tokens.is_empty() {
+        println!("Fee tokens (gas can be paid in these; see docs/fee-tokens.md)");
+        println!("==================");
+        for token in &spec.supervm.tokens {
+            let rate = match token.rate {
+                Some(rate) => format!("rate {}/{} per wei", rate.numerator, rate.denominator),
+                None => "no price".to_string(),
+            };
+            println!("{:<6} {} ({} decimals, {rate})", token.symbol, token.address, token.decimals);
+        }
+        println!();
+    }
     println!("Chain id:     {}", spec.chain_id());
     println!("Data dir:     {}", node.data_dir().display());
     if let Some(addr) = node.metrics_addr() {

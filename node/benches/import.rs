@@ -3,7 +3,8 @@
 //! already holds N accounts.
 //!
 //! ```text
-//! cargo bench -p supervm-node --bench import -- [--accounts 10000,1000000] [--txs 1000] [--blocks 5]
+//! cargo bench -p supervm-node --bench import -- [--accounts 10000,1000000]
+//!     [--workloads native,cip64,token] [--txs 1000] [--blocks 5]
 //! ```
 //!
 //! Prints, per account count, committed transactions per second and the share of the time
@@ -20,17 +21,45 @@ use alloy_primitives::{keccak256, Address, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use supervm_gas::next_base_fee;
+use alloy_sol_types::SolCall;
 use supervm_primitives::{
+    TxCip64,
     receipts_root, transactions_root, ChainSpec, RecoveredTx, SealedBlock, StoredReceipt,
     TxEnvelope,
 };
 use supervm_storage::Store;
-use supervm_vm::{execute_tx, BlockEnv, Message, PendingState, RateSnapshot, StoreState};
+use supervm_vm::{
+    system::IERC20,execute_tx, BlockEnv, Message, PendingState, RateSnapshot, StoreState};
 
 const SENDERS: usize = 250;
+/// The dev chain's sample USD token (6 decimals, rate 3/1e9).
+const SUSD: Address = alloy_primitives::address!("0x00000000000000000000000000000000000005d1");
+
+/// What the blocks contain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Workload {
+    /// Native transfers paying gas in the native coin.
+    Native,
+    /// Native transfers paying gas in sUSD through CIP-64 (fee conversion only).
+    Cip64,
+    /// sUSD `transfer` calls paying gas in sUSD (resolution rule 3, conversion, ERC-20 code).
+    Token,
+}
+
+impl Workload {
+    fn parse(name: &str) -> Option<Self> {
+        match name {
+            "native" => Some(Self::Native),
+            "cip64" => Some(Self::Cip64),
+            "token" => Some(Self::Token),
+            _ => None,
+        }
+    }
+}
 
 struct Args {
     accounts: Vec<usize>,
+    workloads: Vec<Workload>,
     txs: usize,
     blocks: usize,
 }
@@ -38,6 +67,7 @@ struct Args {
 fn parse_args() -> Args {
     let mut args = Args {
         accounts: vec![10_000, 1_000_000],
+        workloads: vec![Workload::Native],
         txs: 1_000,
         blocks: 5,
     };
@@ -50,6 +80,9 @@ fn parse_args() -> Args {
                     .split(',')
                     .filter_map(|v| v.trim().parse().ok())
                     .collect()
+            }
+            "--workloads" => {
+                args.workloads = value().split(',').filter_map(|w| Workload::parse(w.trim())).collect()
             }
             "--txs" => args.txs = value().parse().unwrap_or(args.txs),
             "--blocks" => args.blocks = value().parse().unwrap_or(args.blocks),
@@ -78,7 +111,7 @@ fn filler(i: usize) -> Address {
     Address::from_slice(&keccak256((i as u64).to_be_bytes())[12..])
 }
 
-fn run(accounts: usize, txs_per_block: usize, blocks: usize) {
+fn run(accounts: usize, workload: Workload, txs_per_block: usize, blocks: usize) {
     let senders: Vec<PrivateKeySigner> = (0..SENDERS)
         .map(|i| {
             PrivateKeySigner::from_bytes(&keccak256(format!("sender {i}"))).expect("valid key")
@@ -117,23 +150,52 @@ fn run(accounts: usize, txs_per_block: usize, blocks: usize) {
         let raw: Vec<Vec<u8>> = (0..txs_per_block)
             .map(|i| {
                 let sender = i % SENDERS;
-                let tx = TxEip1559 {
+                let recipient = filler((block_index * txs_per_block + i * 7919) % accounts.max(1));
+                let nonce = nonces[sender];
+                nonces[sender] += 1;
+                let sign = |hash| senders[sender].sign_hash_sync(&hash).expect("sign");
+                let native_transfer = TxEip1559 {
                     chain_id: 31337,
-                    nonce: nonces[sender],
+                    nonce,
                     gas_limit: 21_000,
                     max_fee_per_gas: u128::from(base_fee) * 2,
                     max_priority_fee_per_gas: 1,
-                    to: TxKind::Call(filler(
-                        (block_index * txs_per_block + i * 7919) % accounts.max(1),
-                    )),
+                    to: TxKind::Call(recipient),
                     value: U256::from(1),
                     ..Default::default()
                 };
-                nonces[sender] += 1;
-                let signature = senders[sender]
-                    .sign_hash_sync(&tx.signature_hash())
-                    .expect("sign");
-                TxEnvelope::Eip1559(tx.into_signed(signature)).encoded()
+                match workload {
+                    Workload::Native => {
+                        let signature = sign(native_transfer.signature_hash());
+                        TxEnvelope::Eip1559(native_transfer.into_signed(signature)).encoded()
+                    }
+                    Workload::Cip64 => {
+                        // sUSD rate 3/1e9: the base fee in sUSD units, doubled, plus a tip.
+                        let base_in_token = (u128::from(base_fee) * 3).div_ceil(1_000_000_000);
+                        let tx = TxCip64 {
+                            inner: TxEip1559 {
+                                max_fee_per_gas: base_in_token * 2 + 1,
+                                ..native_transfer
+                            },
+                            fee_currency: Some(SUSD),
+                        };
+                        let signature = sign(tx.signature_hash());
+                        TxEnvelope::Cip64(tx.into_signed(signature)).encoded()
+                    }
+                    Workload::Token => {
+                        let tx = TxEip1559 {
+                            gas_limit: 100_000,
+                            to: TxKind::Call(SUSD),
+                            value: U256::ZERO,
+                            input: IERC20::transferCall { to: recipient, value: U256::from(1) }
+                                .abi_encode()
+                                .into(),
+                            ..native_transfer
+                        };
+                        let signature = sign(tx.signature_hash());
+                        TxEnvelope::Eip1559(tx.into_signed(signature)).encoded()
+                    }
+                }
             })
             .collect();
 
@@ -221,7 +283,7 @@ fn run(accounts: usize, txs_per_block: usize, blocks: usize) {
     let total = phases.total().as_secs_f64();
     let share = |d: Duration| 100.0 * d.as_secs_f64() / total;
     println!(
-        "accounts={accounts:>9} blocks={blocks} txs/block={txs_per_block} committed={committed} \
+        "workload={workload:?} accounts={accounts:>9} blocks={blocks} txs/block={txs_per_block} committed={committed} \
          time={total:.3}s tps={:.0} | recover {:.1}% execute {:.1}% state_root {:.1}% commit {:.1}%",
         committed as f64 / total,
         share(phases.recover),
@@ -234,6 +296,8 @@ fn run(accounts: usize, txs_per_block: usize, blocks: usize) {
 fn main() {
     let args = parse_args();
     for accounts in &args.accounts {
-        run(*accounts, args.txs, args.blocks);
+        for workload in &args.workloads {
+            run(*accounts, *workload, args.txs, args.blocks);
+        }
     }
 }

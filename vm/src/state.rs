@@ -23,13 +23,26 @@ pub trait StateAccess {
     /// Writes a storage slot.
     fn set_storage(&mut self, address: Address, slot: B256, value: U256);
     /// Adds `amount` to a native balance without the caller reading it first: a commutative
-    /// delta, so fee credits to the same beneficiary do not make transactions depend on each
-    /// other.
-    fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError>;
+    /// delta, so fee credits to the same beneficiary need not make transactions depend on each
+    /// other. The default reads and writes; the parallel executor records a delta instead.
+    fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError> {
+        let mut account = self.account(address)?;
+        account.balance = account.balance.saturating_add(amount);
+        self.set_account(address, account);
+        Ok(())
+    }
     /// Adds `amount` to a storage slot (a token balance): the same commutative delta for
     /// fees paid in tokens.
-    fn credit_slot(&mut self, address: Address, slot: B256, amount: U256)
-        -> Result<(), StateError>;
+    fn credit_slot(
+        &mut self,
+        address: Address,
+        slot: B256,
+        amount: U256,
+    ) -> Result<(), StateError> {
+        let value = self.storage(address, slot)?;
+        self.set_storage(address, slot, value.saturating_add(amount));
+        Ok(())
+    }
 }
 
 /// Read-only committed state that a [`PendingState`] builds on.
@@ -137,25 +150,6 @@ impl<R: StateReader> StateAccess for PendingState<R> {
     fn set_storage(&mut self, address: Address, slot: B256, value: U256) {
         self.storage.insert((address, slot), value);
     }
-
-    fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError> {
-        let mut account = StateAccess::account(self, address)?;
-        account.balance = account.balance.saturating_add(amount);
-        self.accounts.insert(address, account);
-        Ok(())
-    }
-
-    fn credit_slot(
-        &mut self,
-        address: Address,
-        slot: B256,
-        amount: U256,
-    ) -> Result<(), StateError> {
-        let value = StateAccess::storage(self, address, slot)?;
-        self.storage
-            .insert((address, slot), value.saturating_add(amount));
-        Ok(())
-    }
 }
 
 /// A revertible layer over another [`StateAccess`]: a call runs in a frame; on success its
@@ -212,24 +206,5 @@ impl<S: StateAccess> StateAccess for Frame<'_, S> {
 
     fn set_storage(&mut self, address: Address, slot: B256, value: U256) {
         self.storage.insert((address, slot), value);
-    }
-
-    fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError> {
-        let mut account = self.account(address)?;
-        account.balance = account.balance.saturating_add(amount);
-        self.accounts.insert(address, account);
-        Ok(())
-    }
-
-    fn credit_slot(
-        &mut self,
-        address: Address,
-        slot: B256,
-        amount: U256,
-    ) -> Result<(), StateError> {
-        let value = self.storage(address, slot)?;
-        self.storage
-            .insert((address, slot), value.saturating_add(amount));
-        Ok(())
     }
 }

@@ -20,7 +20,8 @@ pub struct StoredReceipt {
     pub cumulative_gas_used: u64,
     /// Gas used by this transaction alone.
     pub gas_used: u64,
-    /// The price per gas the sender actually paid, in wei.
+    /// The price per gas the sender actually paid, in the unit of the transaction's fee
+    /// fields: wei, or fee-token base units for CIP-64.
     pub effective_gas_price: u128,
     /// Logs emitted, in order.
     pub logs: Vec<Log>,

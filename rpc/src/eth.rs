@@ -145,8 +145,9 @@ pub(crate) type CallRequest = WithOtherFields<TransactionRequest>;
 pub(crate) fn fee_currency_of(request: &CallRequest) -> Result<Option<Address>, RpcError> {
     match request.other.get("feeCurrency") {
         None | Some(serde_json::Value::Null) => Ok(None),
-        Some(value) => serde_json::from_value(value.clone())
-            .map(Some)
+        // The zero address names the native coin, as in `supervm_feeTokens`.
+        Some(value) => serde_json::from_value::<Address>(value.clone())
+            .map(|token| (token != Address::ZERO).then_some(token))
             .map_err(|_| {
                 RpcError::InvalidParams(format!("invalid feeCurrency {value}: expected an address"))
             }),

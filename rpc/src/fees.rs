@@ -1,13 +1,13 @@
 //! Fee suggestions (`eth_gasPrice`, `eth_maxPriorityFeePerGas`) and `eth_feeHistory`.
 
 use alloy_consensus::Header;
-use alloy_consensus::Transaction as _;
+use alloy_primitives::U256;
 use alloy_rpc_types_eth::FeeHistory;
 use supervm_gas::next_base_fee;
-use supervm_primitives::ChainSpec;
+use supervm_primitives::{ChainSpec, SealedBlock};
 use supervm_storage::Reader;
 
-use crate::RpcError;
+use crate::{eth::rates_at, RpcError};
 
 /// Blocks the tip suggestion looks back over (geth's default).
 const SUGGESTION_BLOCKS: u64 = 20;
@@ -37,19 +37,40 @@ pub(crate) fn suggested_tip(reader: &Reader) -> Result<u128, RpcError> {
         let Some(block) = reader.block(number)? else {
             continue;
         };
-        let base = block.header.base_fee_per_gas.unwrap_or(0);
-        tips.extend(
-            block
-                .transactions
-                .iter()
-                .filter_map(|tx| tx.tx.effective_tip_per_gas(base)),
-        );
+        tips.extend(native_tips(reader, &block)?.into_iter().map(|(tip, _)| tip));
     }
     if tips.is_empty() {
         return Ok(DEFAULT_TIP);
     }
     tips.sort_unstable();
     Ok(tips[(tips.len() - 1) * SUGGESTION_PERCENTILE / 100])
+}
+
+/// The tip per gas each transaction of `block` paid, in wei, with its gas used. CIP-64 tips
+/// are in token units and are converted at the rate the block used (its parent's snapshot).
+fn native_tips(reader: &Reader, block: &SealedBlock) -> Result<Vec<(u128, u64)>, RpcError> {
+    let base = block.header.base_fee_per_gas.unwrap_or(0);
+    let receipts = reader.block_receipts(block.number())?;
+    let mut rates = None;
+    let mut tips = Vec::with_capacity(receipts.len());
+    for (tx, receipt) in block.transactions.iter().zip(&receipts) {
+        let price = U256::from(receipt.effective_gas_price);
+        let tip = match tx.tx.fee_currency() {
+            Some(token) => {
+                if rates.is_none() {
+                    rates = Some(rates_at(reader, block.number().saturating_sub(1))?);
+                }
+                let Some(rate) = rates.as_ref().and_then(|r| r.get(&token)) else {
+                    continue;
+                };
+                let base_in_token = rate.to_token_ceil(U256::from(base)).unwrap_or(U256::MAX);
+                rate.to_native_floor(price.saturating_sub(base_in_token))
+            }
+            None => price.saturating_sub(U256::from(base)),
+        };
+        tips.push((tip.saturating_to(), receipt.gas_used));
+    }
+    Ok(tips)
 }
 
 /// `eth_feeHistory` over `count` blocks ending at `newest`.
@@ -81,7 +102,6 @@ pub(crate) fn fee_history(
         let block = reader
             .block(number)?
             .ok_or_else(crate::error::header_not_found)?;
-        let receipts = reader.block_receipts(number)?;
         let header = &block.header;
         let base = header.base_fee_per_gas.unwrap_or(0);
         history.base_fee_per_gas.push(u128::from(base));
@@ -94,12 +114,7 @@ pub(crate) fn fee_history(
         history.blob_gas_used_ratio.push(0.0);
         if let Some(percentiles) = percentiles {
             // Tips weighted by gas used, as geth computes them.
-            let mut tips: Vec<(u128, u64)> = block
-                .transactions
-                .iter()
-                .zip(&receipts)
-                .map(|(tx, r)| (tx.tx.effective_tip_per_gas(base).unwrap_or(0), r.gas_used))
-                .collect();
+            let mut tips = native_tips(reader, &block)?;
             tips.sort_unstable();
             let total: u64 = tips.iter().map(|(_, gas)| gas).sum();
             let row = percentiles

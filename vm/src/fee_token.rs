@@ -8,8 +8,10 @@
 //! 4. the native coin.
 //!
 //! Rules 1 and 2 are explicit choices: a token that cannot pay (unregistered, disabled, no
-//! rate) is an error, never a silent fall back to the native coin. Rule 3 is implicit: a
-//! token that cannot pay simply does not apply, and the native coin pays.
+//! rate) is an error, never a silent fall back to the native coin. Rule 3 is implicit: it
+//! applies only when the token can pay and the sender holds enough of it for the maximum
+//! fee; otherwise the native coin pays. Calls to the fee-preference contract skip rule 2, so
+//! a preference for a token that cannot pay can always be changed.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +20,11 @@ use alloy_sol_types::SolCall;
 use supervm_gas::{Payment, Rate};
 
 use crate::{
-    system::{fee_preference, layout::token_symbol, oracle, registry, IERC20},
+    system::{
+        fee_preference,
+        layout::{balance_slot, token_symbol},
+        oracle, registry, FEE_PREFERENCE, IERC20,
+    },
     InvalidTx, Message, StateAccess, StateError,
 };
 
@@ -121,6 +127,23 @@ fn transacted_token(msg: &Message) -> Option<Address> {
     .then_some(to)
 }
 
+/// Whether the sender's balance of `token` covers `msg`'s maximum fee (rule 3 applies only
+/// then: approving or moving a token one holds too little of still works, paying natively).
+fn covers_fee(
+    state: &mut impl StateAccess,
+    msg: &Message,
+    token: Address,
+    payment: Payment,
+) -> Result<bool, StateError> {
+    let Some(fees) = &msg.fees else {
+        return Ok(false);
+    };
+    let Ok(max_debit) = fees.max_debit(msg.gas_limit, payment) else {
+        return Ok(false);
+    };
+    Ok(state.storage(token, balance_slot(msg.caller))? >= max_debit)
+}
+
 /// Applies the resolution rules to `msg`.
 pub fn resolve(
     state: &mut impl StateAccess,
@@ -138,7 +161,14 @@ pub fn resolve(
         FeeCurrency::Native => return Ok(FeePayment::NATIVE),
         FeeCurrency::Unspecified => {}
     }
-    if let Some(token) = fee_preference::preference(state, msg.caller)? {
+    // A call to the preference contract itself skips the stored preference, so an account
+    // whose preferred token cannot pay can always change or clear it.
+    let to_preference_contract = msg.kind == TxKind::Call(FEE_PREFERENCE);
+    let preference = match to_preference_contract {
+        true => None,
+        false => fee_preference::preference(state, msg.caller)?,
+    };
+    if let Some(token) = preference {
         let rate = usable(state, token, rates)?;
         return Ok(FeePayment {
             token: Some(token),
@@ -147,10 +177,13 @@ pub fn resolve(
     }
     if let Some(token) = transacted_token(msg) {
         if let Some(rate) = rates.get(&token) {
-            if registry::status(state, token)? == (true, true) {
+            let payment = Payment::Converted(rate);
+            if registry::status(state, token)? == (true, true)
+                && covers_fee(state, msg, token, payment)?
+            {
                 return Ok(FeePayment {
                     token: Some(token),
-                    payment: Payment::Converted(rate),
+                    payment,
                 });
             }
         }

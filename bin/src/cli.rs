@@ -163,7 +163,10 @@ fn print_banner(node: &Node) {
                 Some(rate) => format!("rate {}/{} per wei", rate.numerator, rate.denominator),
                 None => "no price".to_string(),
             };
-            println!("{:<6} {} ({} decimals, {rate})", token.symbol, token.address, token.decimals);
+            println!(
+                "{:<6} {} ({} decimals, {rate})",
+                token.symbol, token.address, token.decimals
+            );
         }
         println!();
     }

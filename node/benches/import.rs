@@ -20,16 +20,16 @@ use alloy_genesis::GenesisAccount;
 use alloy_primitives::{keccak256, Address, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use supervm_gas::next_base_fee;
 use alloy_sol_types::SolCall;
+use supervm_gas::next_base_fee;
 use supervm_primitives::{
-    TxCip64,
-    receipts_root, transactions_root, ChainSpec, RecoveredTx, SealedBlock, StoredReceipt,
+    receipts_root, transactions_root, ChainSpec, RecoveredTx, SealedBlock, StoredReceipt, TxCip64,
     TxEnvelope,
 };
 use supervm_storage::Store;
 use supervm_vm::{
-    system::IERC20,execute_tx, BlockEnv, Message, PendingState, RateSnapshot, StoreState};
+    execute_tx, system::IERC20, BlockEnv, Message, PendingState, RateSnapshot, StoreState,
+};
 
 const SENDERS: usize = 250;
 /// The dev chain's sample USD token (6 decimals, rate 3/1e9).
@@ -82,7 +82,10 @@ fn parse_args() -> Args {
                     .collect()
             }
             "--workloads" => {
-                args.workloads = value().split(',').filter_map(|w| Workload::parse(w.trim())).collect()
+                args.workloads = value()
+                    .split(',')
+                    .filter_map(|w| Workload::parse(w.trim()))
+                    .collect()
             }
             "--txs" => args.txs = value().parse().unwrap_or(args.txs),
             "--blocks" => args.blocks = value().parse().unwrap_or(args.blocks),
@@ -187,9 +190,12 @@ fn run(accounts: usize, workload: Workload, txs_per_block: usize, blocks: usize)
                             gas_limit: 100_000,
                             to: TxKind::Call(SUSD),
                             value: U256::ZERO,
-                            input: IERC20::transferCall { to: recipient, value: U256::from(1) }
-                                .abi_encode()
-                                .into(),
+                            input: IERC20::transferCall {
+                                to: recipient,
+                                value: U256::from(1),
+                            }
+                            .abi_encode()
+                            .into(),
                             ..native_transfer
                         };
                         let signature = sign(tx.signature_hash());

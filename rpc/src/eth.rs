@@ -741,13 +741,10 @@ fn in_fee_currency(
     let Some(token) = fee_currency.filter(|t| *t != Address::ZERO) else {
         return Ok(native);
     };
-    let rate = rates_at(reader, reader.head_number())?
-        .get(&token)
-        .ok_or_else(|| {
-            RpcError::Server(format!(
-            "fee token {token} cannot pay fees: not registered, disabled or without a fresh price"
-        ))
-        })?;
+    let head = reader.head_number();
+    let rates = rates_at(reader, head)?;
+    let mut state = PendingState::new(StoreState::new(reader, head));
+    let rate = supervm_vm::fee_token::usable(&mut state, token, &rates)?;
     rate.to_token_ceil(native)
         .ok_or_else(|| RpcError::Server("fee overflows 256 bits at the current rate".into()))
 }

@@ -93,8 +93,9 @@ impl FeePayment {
     };
 }
 
-/// Checks that `token` can pay fees in this block and returns its rate.
-fn usable(
+/// Checks that `token` can pay fees in this block and returns its rate; the error says why
+/// not (unregistered, disabled, no fresh price).
+pub fn usable(
     state: &mut impl StateAccess,
     token: Address,
     rates: &RateSnapshot,

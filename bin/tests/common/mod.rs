@@ -663,3 +663,614 @@ impl WsClient {
         )
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fee tokens: addresses, hand-written ABI encoding (the test crate has no `sol!`: alloy's
+// `sol-types` feature is not enabled for it), Solidity storage slots, CIP-64 (type 0x7b)
+// transactions, custom genesis files and JSON-RPC shortcuts.
+// ---------------------------------------------------------------------------------------------
+
+/// Sample USD of the dev genesis (6 decimals).
+pub const SUSD: Address = address!("0x00000000000000000000000000000000000005d1");
+/// Sample BTC of the dev genesis (8 decimals).
+pub const SBTC: Address = address!("0x00000000000000000000000000000000000005d2");
+/// GOLD of the dev genesis (18 decimals).
+pub const GOLD: Address = address!("0x00000000000000000000000000000000000005d3");
+/// The token registry system contract.
+pub const TOKEN_REGISTRY: Address = address!("0x000000000000000000000000000000000000fee0");
+/// The fee-preference system contract.
+pub const FEE_PREFERENCE: Address = address!("0x000000000000000000000000000000000000fee1");
+/// The oracle system contract.
+pub const ORACLE: Address = address!("0x000000000000000000000000000000000000fee2");
+/// The type byte of CIP-64 transactions.
+pub const CIP64_TYPE: u8 = 0x7b;
+
+/// 10^n as U256.
+pub fn pow10(n: u64) -> U256 {
+    U256::from(10u64).pow(U256::from(n))
+}
+
+/// The 4-byte selector of a Solidity function signature such as `transfer(address,uint256)`.
+pub fn selector(signature: &str) -> [u8; 4] {
+    let hash = keccak256(signature.as_bytes());
+    [hash[0], hash[1], hash[2], hash[3]]
+}
+
+/// An address as one ABI word.
+pub fn word_address(address: Address) -> B256 {
+    address.into_word()
+}
+
+/// A uint256 as one ABI word.
+pub fn word_uint(value: U256) -> B256 {
+    B256::from(value.to_be_bytes::<32>())
+}
+
+/// A bool as one ABI word.
+pub fn word_bool(value: bool) -> B256 {
+    word_uint(U256::from(value as u8))
+}
+
+/// Calldata: selector of `signature` followed by static ABI words.
+pub fn abi_call(signature: &str, words: &[B256]) -> Bytes {
+    let mut data = selector(signature).to_vec();
+    for word in words {
+        data.extend_from_slice(word.as_slice());
+    }
+    data.into()
+}
+
+/// The ABI tail of a dynamic `string`: its length word, then the bytes padded to 32.
+pub fn abi_string_tail(value: &str) -> Vec<u8> {
+    let bytes = value.as_bytes();
+    let mut tail = word_uint(U256::from(bytes.len())).to_vec();
+    tail.extend_from_slice(bytes);
+    tail.resize(32 + bytes.len().div_ceil(32) * 32, 0);
+    tail
+}
+
+/// The `i`-th 32-byte word of ABI data (panics if the data is too short).
+pub fn abi_word(data: &[u8], i: usize) -> U256 {
+    let word = data.get(i * 32..i * 32 + 32).unwrap_or_else(|| {
+        panic!(
+            "ABI data too short for word {i}: 0x{}",
+            alloy::primitives::hex::encode(data)
+        )
+    });
+    U256::from_be_slice(word)
+}
+
+/// Decodes the `i`-th word as an address (checking that the padding is zero).
+pub fn abi_address(data: &[u8], i: usize) -> Address {
+    let word = abi_word(data, i);
+    assert!(
+        word < (U256::from(1u8) << 160),
+        "ABI word {i} is not an address: {word:#x}"
+    );
+    Address::from_word(B256::from(word.to_be_bytes::<32>()))
+}
+
+/// Decodes the `i`-th word as a bool (0 or 1 only).
+pub fn abi_bool(data: &[u8], i: usize) -> bool {
+    let word = abi_word(data, i);
+    assert!(
+        word <= U256::from(1u8),
+        "ABI word {i} is not a bool: {word:#x}"
+    );
+    word == U256::from(1u8)
+}
+
+/// Decodes ABI data holding a single dynamic `string` (a return value or an error argument).
+pub fn abi_string(data: &[u8]) -> String {
+    let offset: usize = abi_word(data, 0).to();
+    let len: usize = U256::from_be_slice(&data[offset..offset + 32]).to();
+    String::from_utf8(data[offset + 32..offset + 32 + len].to_vec()).expect("ABI string is UTF-8")
+}
+
+/// Decodes ABI data holding a single dynamic `address[]`.
+pub fn abi_address_array(data: &[u8]) -> Vec<Address> {
+    let offset: usize = abi_word(data, 0).to();
+    let len: usize = U256::from_be_slice(&data[offset..offset + 32]).to();
+    (0..len)
+        .map(|i| abi_address(&data[offset + 32..], i))
+        .collect()
+}
+
+/// Solidity's `Error(string)` revert data for `reason`.
+pub fn error_string_data(reason: &str) -> Bytes {
+    let mut data = selector("Error(string)").to_vec();
+    data.extend_from_slice(word_uint(U256::from(32u8)).as_slice());
+    data.extend_from_slice(&abi_string_tail(reason));
+    data.into()
+}
+
+/// The reason of `Error(string)` revert data, if it is that.
+pub fn revert_reason(data: &[u8]) -> Option<String> {
+    let rest = data.strip_prefix(&selector("Error(string)")[..])?;
+    Some(abi_string(rest))
+}
+
+/// ERC-20 calldata.
+pub mod erc20 {
+    use super::*;
+
+    pub fn name() -> Bytes {
+        abi_call("name()", &[])
+    }
+    pub fn symbol() -> Bytes {
+        abi_call("symbol()", &[])
+    }
+    pub fn decimals() -> Bytes {
+        abi_call("decimals()", &[])
+    }
+    pub fn total_supply() -> Bytes {
+        abi_call("totalSupply()", &[])
+    }
+    pub fn balance_of(owner: Address) -> Bytes {
+        abi_call("balanceOf(address)", &[word_address(owner)])
+    }
+    pub fn allowance(owner: Address, spender: Address) -> Bytes {
+        abi_call(
+            "allowance(address,address)",
+            &[word_address(owner), word_address(spender)],
+        )
+    }
+    pub fn transfer(to: Address, value: U256) -> Bytes {
+        abi_call(
+            "transfer(address,uint256)",
+            &[word_address(to), word_uint(value)],
+        )
+    }
+    pub fn approve(spender: Address, value: U256) -> Bytes {
+        abi_call(
+            "approve(address,uint256)",
+            &[word_address(spender), word_uint(value)],
+        )
+    }
+    pub fn transfer_from(from: Address, to: Address, value: U256) -> Bytes {
+        abi_call(
+            "transferFrom(address,address,uint256)",
+            &[word_address(from), word_address(to), word_uint(value)],
+        )
+    }
+    /// topic0 of `Transfer(address indexed, address indexed, uint256)`.
+    pub fn transfer_topic() -> B256 {
+        keccak256("Transfer(address,address,uint256)")
+    }
+    /// topic0 of `Approval(address indexed, address indexed, uint256)`.
+    pub fn approval_topic() -> B256 {
+        keccak256("Approval(address,address,uint256)")
+    }
+    /// Solidity's slot of `balances[owner]` with the mapping at slot 0.
+    pub fn balance_slot(owner: Address) -> B256 {
+        let mut preimage = word_address(owner).to_vec();
+        preimage.extend_from_slice(word_uint(U256::ZERO).as_slice());
+        keccak256(preimage)
+    }
+    /// Solidity's slot of `allowances[owner][spender]` with the mapping at slot 1.
+    pub fn allowance_slot(owner: Address, spender: Address) -> B256 {
+        let mut inner = word_address(owner).to_vec();
+        inner.extend_from_slice(word_uint(U256::from(1u8)).as_slice());
+        let mut outer = word_address(spender).to_vec();
+        outer.extend_from_slice(keccak256(inner).as_slice());
+        keccak256(outer)
+    }
+    /// Slot of `totalSupply`.
+    pub fn total_supply_slot() -> B256 {
+        word_uint(U256::from(2u8))
+    }
+}
+
+/// Token-registry, fee-preference and oracle calldata.
+pub mod system_abi {
+    use super::*;
+
+    pub fn governance() -> Bytes {
+        abi_call("governance()", &[])
+    }
+    pub fn tokens() -> Bytes {
+        abi_call("tokens()", &[])
+    }
+    pub fn is_registered(token: Address) -> Bytes {
+        abi_call("isRegistered(address)", &[word_address(token)])
+    }
+    pub fn is_enabled(token: Address) -> Bytes {
+        abi_call("isEnabled(address)", &[word_address(token)])
+    }
+    pub fn set_enabled(token: Address, enabled: bool) -> Bytes {
+        abi_call(
+            "setEnabled(address,bool)",
+            &[word_address(token), word_bool(enabled)],
+        )
+    }
+    /// `registerToken(address,string,string,uint8,address,uint256)`.
+    pub fn register_token(
+        token: Address,
+        name: &str,
+        symbol: &str,
+        decimals: u8,
+        holder: Address,
+        supply: U256,
+    ) -> Bytes {
+        let name_tail = abi_string_tail(name);
+        let symbol_tail = abi_string_tail(symbol);
+        let head_len = 6 * 32;
+        let mut data =
+            selector("registerToken(address,string,string,uint8,address,uint256)").to_vec();
+        for word in [
+            word_address(token),
+            word_uint(U256::from(head_len)),
+            word_uint(U256::from(head_len + name_tail.len())),
+            word_uint(U256::from(decimals)),
+            word_address(holder),
+            word_uint(supply),
+        ] {
+            data.extend_from_slice(word.as_slice());
+        }
+        data.extend_from_slice(&name_tail);
+        data.extend_from_slice(&symbol_tail);
+        data.into()
+    }
+    pub fn set_fee_token(token: Address) -> Bytes {
+        abi_call("setFeeToken(address)", &[word_address(token)])
+    }
+    pub fn fee_token_of(account: Address) -> Bytes {
+        abi_call("feeTokenOf(address)", &[word_address(account)])
+    }
+    pub fn rate_of(token: Address) -> Bytes {
+        abi_call("rateOf(address)", &[word_address(token)])
+    }
+}
+
+/// A CIP-64 (type 0x7b) transaction, encoded by hand from Celo's specification:
+/// `0x7b || rlp([chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gas, to, value, data,
+/// accessList, feeCurrency, yParity, r, s])`, signing hash `keccak256(0x7b || rlp(fields))`.
+#[derive(Clone, Debug)]
+pub struct Cip64Tx {
+    pub chain_id: u64,
+    pub nonce: u64,
+    pub max_priority_fee_per_gas: u128,
+    pub max_fee_per_gas: u128,
+    pub gas_limit: u64,
+    pub to: Address,
+    pub value: U256,
+    pub input: Bytes,
+    pub access_list: AccessList,
+    /// `None` encodes as the empty string.
+    pub fee_currency: Option<Address>,
+}
+
+impl Cip64Tx {
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        use alloy::rlp::Encodable;
+        self.chain_id.encode(out);
+        self.nonce.encode(out);
+        self.max_priority_fee_per_gas.encode(out);
+        self.max_fee_per_gas.encode(out);
+        self.gas_limit.encode(out);
+        self.to.encode(out);
+        self.value.encode(out);
+        self.input.encode(out);
+        self.access_list.encode(out);
+        match &self.fee_currency {
+            Some(token) => token.encode(out),
+            None => out.push(alloy::rlp::EMPTY_STRING_CODE),
+        }
+    }
+
+    fn typed_list(payload: Vec<u8>) -> Vec<u8> {
+        let mut out = vec![CIP64_TYPE];
+        alloy::rlp::Header {
+            list: true,
+            payload_length: payload.len(),
+        }
+        .encode(&mut out);
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// keccak256(0x7b || rlp(fields without the signature)).
+    pub fn signing_hash(&self) -> B256 {
+        let mut payload = Vec::new();
+        self.encode_fields(&mut payload);
+        keccak256(Self::typed_list(payload))
+    }
+
+    /// The signed network encoding and its hash.
+    pub fn sign(&self, signer: &PrivateKeySigner) -> (Bytes, B256) {
+        use alloy::rlp::Encodable;
+        let signature = signer.sign_hash_sync(&self.signing_hash()).expect("sign");
+        let mut payload = Vec::new();
+        self.encode_fields(&mut payload);
+        (signature.v() as u8).encode(&mut payload);
+        signature.r().encode(&mut payload);
+        signature.s().encode(&mut payload);
+        let raw = Self::typed_list(payload);
+        let hash = keccak256(&raw);
+        (raw.into(), hash)
+    }
+}
+
+/// A token of a custom genesis (`config.supervm.tokens[]`).
+#[derive(Clone, Debug)]
+pub struct GenesisTokenSpec {
+    pub address: Address,
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
+    pub balances: Vec<(Address, U256)>,
+    /// (numerator, denominator) token base units per wei; `None` = no price.
+    pub rate: Option<(U256, U256)>,
+    pub enabled: bool,
+}
+
+/// A geth-format genesis JSON for chain 31337 (30M gas, base fee 1 gwei) with the given native
+/// allocation and SuperVM section.
+pub fn genesis_json(
+    alloc: &[(Address, U256)],
+    governance: Address,
+    base_fee_recipient: Option<Address>,
+    tokens: &[GenesisTokenSpec],
+) -> Value {
+    let alloc: serde_json::Map<String, Value> = alloc
+        .iter()
+        .map(|(a, b)| (format!("{a:#x}"), json!({ "balance": format!("{b:#x}") })))
+        .collect();
+    let tokens: Vec<Value> = tokens
+        .iter()
+        .map(|t| {
+            let balances: serde_json::Map<String, Value> = t
+                .balances
+                .iter()
+                .map(|(a, v)| (format!("{a:#x}"), json!(format!("{v:#x}"))))
+                .collect();
+            let mut token = json!({
+                "address": format!("{:#x}", t.address),
+                "name": t.name,
+                "symbol": t.symbol,
+                "decimals": t.decimals,
+                "balances": balances,
+                "enabled": t.enabled,
+            });
+            if let Some((n, d)) = t.rate {
+                token["rate"] =
+                    json!({"numerator": format!("{n:#x}"), "denominator": format!("{d:#x}")});
+            }
+            token
+        })
+        .collect();
+    json!({
+        "config": {
+            "chainId": CHAIN_ID,
+            "supervm": {
+                "governance": format!("{governance:#x}"),
+                "baseFeeRecipient": base_fee_recipient.map(|a| format!("{a:#x}")),
+                "tokens": tokens,
+            }
+        },
+        "nonce": "0x0",
+        "timestamp": "0x0",
+        "extraData": "0x",
+        "gasLimit": format!("{BLOCK_GAS_LIMIT:#x}"),
+        "difficulty": "0x0",
+        "baseFeePerGas": format!("{GENESIS_BASE_FEE:#x}"),
+        "alloc": alloc,
+    })
+}
+
+impl TestNode {
+    /// Launches a node on a custom genesis (written as `genesis.json` next to the store).
+    pub async fn with_genesis(genesis: &Value, tweak: impl FnOnce(&mut NodeConfig)) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("supervm-e2e-")
+            .tempdir()
+            .expect("tempdir");
+        let path = dir.path().join("genesis.json");
+        std::fs::write(&path, serde_json::to_string_pretty(genesis).unwrap())
+            .expect("write genesis");
+        Self::start_in(dir, move |c| {
+            c.chain.genesis = Some(path);
+            tweak(c);
+        })
+        .await
+    }
+}
+
+/// Parses a JSON quantity or hex string into U256.
+pub fn u256_of(v: &Value) -> U256 {
+    serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("not a U256: {v} ({e})"))
+}
+
+/// Parses a JSON address.
+pub fn address_of(v: &Value) -> Address {
+    serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("not an address: {v} ({e})"))
+}
+
+/// `ceil(a × n / d)`.
+pub fn mul_div_ceil(a: U256, n: U256, d: U256) -> U256 {
+    let product = a.checked_mul(n).expect("mul_div overflow in the test");
+    product.div_ceil(d)
+}
+
+/// `floor(a × n / d)`.
+pub fn mul_div_floor(a: U256, n: U256, d: U256) -> U256 {
+    a.checked_mul(n).expect("mul_div overflow in the test") / d
+}
+
+/// The fee split of a type 0/1/2 transaction paid in a token at rate n/d, from the rules:
+/// debit = ceil(L·maxFee·r), refund = floor((L·maxFee − G·price)·r), tip = floor(G·(price −
+/// baseFee)·r), base = the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpectedFee {
+    pub debit: U256,
+    pub refund: U256,
+    pub tip: U256,
+    pub base: U256,
+}
+
+impl ExpectedFee {
+    pub fn paid(&self) -> U256 {
+        self.debit - self.refund
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn converted(
+        gas_limit: u64,
+        max_fee: u128,
+        gas_used: u64,
+        price: u128,
+        base_fee: u128,
+        n: U256,
+        d: U256,
+    ) -> Self {
+        let max = U256::from(gas_limit) * U256::from(max_fee);
+        let paid = U256::from(gas_used) * U256::from(price);
+        let debit = mul_div_ceil(max, n, d);
+        let refund = mul_div_floor(max - paid, n, d);
+        let tip = mul_div_floor(U256::from(gas_used) * U256::from(price - base_fee), n, d);
+        Self {
+            debit,
+            refund,
+            tip,
+            base: debit - refund - tip,
+        }
+    }
+
+    /// CIP-64: fee fields in token units; base fee converted with ceil.
+    pub fn denominated(
+        gas_limit: u64,
+        max_fee: u128,
+        tip_cap: u128,
+        gas_used: u64,
+        base_fee_wei: u128,
+        n: U256,
+        d: U256,
+    ) -> (Self, U256) {
+        let base_in_token = mul_div_ceil(U256::from(base_fee_wei), n, d);
+        let price = U256::from(max_fee).min(base_in_token + U256::from(tip_cap));
+        let max = U256::from(gas_limit) * U256::from(max_fee);
+        let paid = U256::from(gas_used) * price;
+        let fee = Self {
+            debit: max,
+            refund: max - paid,
+            tip: U256::from(gas_used) * (price - base_in_token),
+            base: U256::from(gas_used) * base_in_token,
+        };
+        (fee, price)
+    }
+}
+
+impl RawRpc {
+    /// `eth_call` at `tag`; `from` may be omitted.
+    pub async fn eth_call_at(
+        &self,
+        from: Option<Address>,
+        to: Address,
+        data: &Bytes,
+        tag: &str,
+    ) -> Result<Bytes, RpcError> {
+        let mut request = json!({"to": to, "data": data});
+        if let Some(from) = from {
+            request["from"] = json!(from);
+        }
+        self.try_call("eth_call", json!([request, tag]))
+            .await
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .unwrap_or_else(|e| panic!("bad eth_call result {v}: {e}"))
+            })
+    }
+
+    /// A view call that must succeed, at `latest`.
+    pub async fn view(&self, to: Address, data: &Bytes) -> Bytes {
+        match self.eth_call_at(None, to, data, "latest").await {
+            Ok(out) => out,
+            Err(err) => panic!("eth_call to {to} with {data} failed: {err:?}"),
+        }
+    }
+
+    /// ERC-20 `balanceOf` at `latest`.
+    pub async fn token_balance(&self, token: Address, owner: Address) -> U256 {
+        abi_word(&self.view(token, &erc20::balance_of(owner)).await, 0)
+    }
+
+    /// ERC-20 `totalSupply` at `latest`.
+    pub async fn token_supply(&self, token: Address) -> U256 {
+        abi_word(&self.view(token, &erc20::total_supply()).await, 0)
+    }
+
+    /// `eth_getStorageAt` as a number.
+    pub async fn storage_u256(&self, address: Address, slot: B256, tag: &str) -> U256 {
+        let v = self
+            .call("eth_getStorageAt", json!([address, slot, tag]))
+            .await;
+        let word: B256 = serde_json::from_value(v.clone())
+            .unwrap_or_else(|e| panic!("bad storage word {v}: {e}"));
+        U256::from_be_bytes(word.0)
+    }
+
+    /// `eth_estimateGas` for a request object.
+    pub async fn estimate(&self, request: Value) -> u64 {
+        quantity(&self.call("eth_estimateGas", json!([request])).await)
+    }
+
+    /// Base fee of the latest block.
+    pub async fn latest_base_fee(&self) -> u128 {
+        let block = self.block_json(json!("latest"), false).await;
+        quantity128(&block["baseFeePerGas"])
+    }
+
+    /// Signs and submits an EIP-1559 transaction with the sender's pending nonce.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_eip1559(
+        &self,
+        signer: &PrivateKeySigner,
+        to: Address,
+        value: U256,
+        input: Bytes,
+        gas_limit: u64,
+        max_fee: u128,
+        tip: u128,
+    ) -> Result<B256, RpcError> {
+        let nonce = self.nonce(signer.address(), "pending").await;
+        let tx = TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce,
+            gas_limit,
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: tip,
+            to: TxKind::Call(to),
+            value,
+            access_list: AccessList::default(),
+            input,
+        };
+        self.send_raw(&raw(&sign(signer, tx))).await
+    }
+
+    /// Sends an EIP-1559 call with estimated gas, a 1 gwei tip and a max fee of twice the
+    /// latest base fee plus the tip; waits for the receipt. Returns (receipt JSON, gas limit,
+    /// max fee, tip).
+    pub async fn transact(
+        &self,
+        signer: &PrivateKeySigner,
+        to: Address,
+        value: U256,
+        input: Bytes,
+    ) -> (Value, u64, u128, u128) {
+        let gas = self
+            .estimate(json!({"from": signer.address(), "to": to, "value": value, "data": input}))
+            .await;
+        let tip = GWEI;
+        let max_fee = 2 * self.latest_base_fee().await + tip;
+        let hash = self
+            .send_eip1559(signer, to, value, input, gas, max_fee, tip)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "transaction from {} to {to} rejected: {e:?}",
+                    signer.address()
+                )
+            });
+        (self.wait_receipt_json(hash).await, gas, max_fee, tip)
+    }
+}

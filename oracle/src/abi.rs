@@ -1,0 +1,31 @@
+//! The oracle contract's Solidity interface: the node answers it, the feeder calls it.
+
+use alloy_sol_types::sol;
+
+sol! {
+    /// Price feeds of fee tokens. Rates are token base units per wei as fractions.
+    interface IOracle {
+        event Reported(address indexed token, address indexed reporter, uint256 numerator, uint256 denominator);
+        event RateUpdated(address indexed token, uint256 numerator, uint256 denominator, uint8 status);
+
+        /// Reporters only: the reporter's current price of `token`.
+        function report(address token, uint256 numerator, uint256 denominator) external;
+        /// Governance: whitelist a reporter for `token`.
+        function addReporter(address token, address reporter) external;
+        /// Governance: remove a reporter of `token` (its report is discarded).
+        function removeReporter(address token, address reporter) external;
+        /// Governance: aggregation parameters.
+        function setParams(uint256 minReports, uint256 maxAgeSeconds, uint256 maxChangeBps) external;
+
+        /// The accepted rate.
+        function rateOf(address token) external view returns (uint256 numerator, uint256 denominator);
+        /// Number of reports not older than `maxAgeSeconds` at the last update.
+        function reportCount(address token) external view returns (uint256);
+        /// Timestamp of the block that last changed the accepted rate or status.
+        function lastUpdate(address token) external view returns (uint256);
+        /// Whitelisted reporters of `token`.
+        function reporters(address token) external view returns (address[]);
+        /// Aggregation parameters.
+        function params() external view returns (uint256 minReports, uint256 maxAgeSeconds, uint256 maxChangeBps);
+    }
+}

@@ -251,6 +251,7 @@ fn run(accounts: usize, workload: Workload, txs_per_block: usize, blocks: usize)
                 fee_paid: outcome.settlement.paid(),
             });
         }
+        supervm_vm::system::oracle::end_block(&mut state, env.timestamp).expect("oracle");
         let changes = state.into_changes();
         drop(reader);
         let executed_at = Instant::now();

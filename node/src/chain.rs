@@ -7,8 +7,8 @@ use alloy_primitives::{Address, Bloom, B256};
 use supervm_consensus::{Decided, ExecutionClient};
 use supervm_gas::next_base_fee;
 use supervm_primitives::{
-    receipts_root, transactions_root, ChainSpec, ExecutedBlock, RecoveredTx, SealedBlock,
-    StoredReceipt,
+    receipts_root, transactions_root, ChainSpec, ExecutedBlock, RateEntry, RecoveredTx,
+    SealedBlock, StoredReceipt,
 };
 use supervm_storage::{BlockWriter, StorageError, Store};
 use supervm_txpool::TxPool;
@@ -33,6 +33,7 @@ pub enum ChainError {
 /// A built block whose state is written but not yet committed.
 pub struct Proposal {
     executed: ExecutedBlock,
+    rates: Vec<RateEntry>,
     writer: BlockWriter,
     invalid: Vec<B256>,
     started: Instant,
@@ -139,6 +140,9 @@ impl Chain {
                 }
             }
         }
+        // End of block: the oracle aggregates its feeds; the result prices the next block.
+        supervm_vm::system::oracle::end_block(&mut state, env.timestamp)
+            .map_err(|e| ChainError::Storage(e.0))?;
         let changes = state.into_changes();
         drop(reader);
         let mut writer = self.store.begin_block()?;
@@ -163,12 +167,22 @@ impl Chain {
             base_fee_per_gas: Some(env.base_fee),
             ..Default::default()
         };
+        let rates = env
+            .rates
+            .iter()
+            .map(|(token, rate)| RateEntry {
+                token: *token,
+                numerator: rate.numerator(),
+                denominator: rate.denominator(),
+            })
+            .collect();
         let executed = ExecutedBlock {
             block: SealedBlock::new(header, transactions),
             receipts,
         };
         Ok(Proposal {
             executed,
+            rates,
             writer,
             invalid,
             started,
@@ -178,11 +192,13 @@ impl Chain {
     fn commit(&self, proposal: Proposal) -> Result<Decided, ChainError> {
         let Proposal {
             executed,
+            rates,
             mut writer,
             invalid,
             started,
         } = proposal;
         writer.insert_block(&executed.block, &executed.receipts)?;
+        writer.insert_rate_snapshot(executed.block.number(), &rates)?;
         writer.commit()?;
         let number = executed.block.number();
         let included: Vec<B256> = executed
@@ -196,6 +212,10 @@ impl Chain {
         let reader = self.store.reader()?;
         self.pool
             .on_new_head(&StoreState::new(&reader, reader.head_number()));
+        let mut head_state = PendingState::new(StoreState::new(&reader, reader.head_number()));
+        let next_rates =
+            RateSnapshot::read(&mut head_state).map_err(|e| ChainError::Storage(e.0))?;
+        self.pool.drop_unpriced(&next_rates);
         self.metrics
             .record_block(number, included.len(), started.elapsed());
         tracing::info!(

@@ -56,6 +56,7 @@ pub fn dev_tokens(funded: &[Address]) -> Vec<GenesisToken> {
             denominator: U256::from(denominator),
         }),
         enabled: true,
+        reporters: Vec::new(),
     };
     let pow10 = |n: u64| U256::from(10u64).pow(U256::from(n));
     vec![
@@ -111,6 +112,31 @@ pub struct SupervmConfig {
     /// Tokens registered at genesis.
     #[serde(default)]
     pub tokens: Vec<GenesisToken>,
+    /// Oracle aggregation parameters.
+    #[serde(default)]
+    pub oracle: OracleConfig,
+}
+
+/// Oracle parameters under `config.supervm.oracle` (governance can change them later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct OracleConfig {
+    /// Fresh reports needed for a rate.
+    pub min_reports: u64,
+    /// Seconds after which a report no longer counts.
+    pub max_age_seconds: u64,
+    /// Largest move of the accepted rate per block, in basis points.
+    pub max_change_bps: u64,
+}
+
+impl Default for OracleConfig {
+    fn default() -> Self {
+        Self {
+            min_reports: 3,
+            max_age_seconds: 300,
+            max_change_bps: 1_000,
+        }
+    }
 }
 
 /// A token registered at genesis.
@@ -134,6 +160,9 @@ pub struct GenesisToken {
     /// Whether the token may pay for gas.
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    /// Accounts whitelisted to report its price; none = the seeded rate is a fixed rate.
+    #[serde(default)]
+    pub reporters: Vec<Address>,
 }
 
 fn enabled_by_default() -> bool {
@@ -166,6 +195,7 @@ impl Default for SupervmConfig {
             base_fee_recipient: None,
             governance: None,
             tokens: Vec::new(),
+            oracle: OracleConfig::default(),
         }
     }
 }

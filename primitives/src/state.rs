@@ -26,3 +26,15 @@ impl StateChanges {
         self.accounts.is_empty() && self.storage.is_empty() && self.codes.is_empty()
     }
 }
+
+/// One token's rate in a block's rate snapshot: `numerator / denominator` token base units
+/// per wei. Stored per block so every block's fee prices can be audited later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
+pub struct RateEntry {
+    /// The token.
+    pub token: Address,
+    /// Numerator.
+    pub numerator: U256,
+    /// Denominator.
+    pub denominator: U256,
+}

@@ -1,16 +1,18 @@
-//! The `supervm` namespace: fee tokens and system contracts.
+//! The `supervm` namespace: fee tokens, their prices and the system contracts.
 
 use std::sync::Arc;
 
+use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, U256};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use serde::Serialize;
+use supervm_oracle::PRICE_SCALE;
 use supervm_vm::{
-    system::{self, layout, registry},
+    system::{self, layout, oracle, registry},
     PendingState, StateAccess, StoreState,
 };
 
-use crate::{context::RpcContext, eth::rates_at, RpcError};
+use crate::{block_id::number_of_tag, context::RpcContext, eth::rates_at, RpcError};
 
 /// An exchange rate: `numerator / denominator` token base units per wei.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -43,6 +45,40 @@ pub struct FeeTokenJson {
     pub total_supply: U256,
 }
 
+/// One entry of `supervm_tokenPrices`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPriceJson {
+    /// The token.
+    pub address: Address,
+    /// Its symbol.
+    pub symbol: String,
+    /// The accepted rate (what fee payments use while the status allows it).
+    pub rate: Option<RateJson>,
+    /// Median of the fresh reports at the last aggregation.
+    pub median: Option<RateJson>,
+    /// Fresh reports at the last aggregation.
+    pub report_count: u64,
+    /// Seconds between the newest report and the head block.
+    pub newest_report_age: Option<u64>,
+    /// Block timestamp of the last change of rate or status.
+    pub last_update: u64,
+    /// `ok`, `stale`, `breaker-limited`, `fixed` (no reporters: the seeded rate) or `disabled`.
+    pub status: &'static str,
+}
+
+/// One entry of `supervm_rateSnapshot`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotEntryJson {
+    /// The token.
+    pub token: Address,
+    /// Numerator of the rate.
+    pub numerator: U256,
+    /// Denominator of the rate.
+    pub denominator: U256,
+}
+
 /// Addresses of the system contracts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,6 +100,16 @@ pub trait SupervmApi {
     /// Addresses of the system contracts.
     #[method(name = "systemContracts")]
     fn system_contracts(&self) -> RpcResult<SystemContractsJson>;
+    /// Per registered token: accepted rate, median of fresh reports, report count, age of the
+    /// newest report and feed status.
+    #[method(name = "tokenPrices")]
+    async fn token_prices(&self) -> RpcResult<Vec<TokenPriceJson>>;
+    /// The fee-token rates that priced a block.
+    #[method(name = "rateSnapshot")]
+    async fn rate_snapshot(
+        &self,
+        block: BlockNumberOrTag,
+    ) -> RpcResult<Option<Vec<SnapshotEntryJson>>>;
 }
 
 /// Implementation of [`SupervmApiServer`].
@@ -115,6 +161,72 @@ impl SupervmApiServer for Supervm {
                     });
                 }
                 Ok(list)
+            })
+            .await?)
+    }
+
+    async fn token_prices(&self) -> RpcResult<Vec<TokenPriceJson>> {
+        Ok(self
+            .ctx
+            .read(|_, reader| {
+                let head = reader.head_number();
+                let now = reader
+                    .header(head)?
+                    .map(|h| h.timestamp)
+                    .unwrap_or_default();
+                let mut state = PendingState::new(StoreState::new(reader, head));
+                let internal = |e: supervm_vm::StateError| RpcError::Internal(e.to_string());
+                let mut list = Vec::new();
+                for token in registry::tokens(&mut state).map_err(internal)? {
+                    let (_, enabled) = registry::status(&mut state, token).map_err(internal)?;
+                    let feed = oracle::feed(&mut state, token).map_err(internal)?;
+                    let symbol = layout::token_symbol(&mut state, token).map_err(internal)?;
+                    list.push(TokenPriceJson {
+                        address: token,
+                        symbol,
+                        rate: feed.rate.map(|r| RateJson {
+                            numerator: r.numerator(),
+                            denominator: r.denominator(),
+                        }),
+                        median: feed.median.map(|m| RateJson {
+                            numerator: m,
+                            denominator: PRICE_SCALE,
+                        }),
+                        report_count: feed.report_count,
+                        newest_report_age: feed.newest_report.map(|at| now.saturating_sub(at)),
+                        last_update: feed.last_update,
+                        status: if enabled {
+                            feed.status.name()
+                        } else {
+                            "disabled"
+                        },
+                    });
+                }
+                Ok(list)
+            })
+            .await?)
+    }
+
+    async fn rate_snapshot(
+        &self,
+        block: BlockNumberOrTag,
+    ) -> RpcResult<Option<Vec<SnapshotEntryJson>>> {
+        Ok(self
+            .ctx
+            .read(move |_, reader| {
+                let Some(number) = number_of_tag(reader, block) else {
+                    return Ok(None);
+                };
+                Ok(reader.rate_snapshot(number)?.map(|entries| {
+                    entries
+                        .into_iter()
+                        .map(|e| SnapshotEntryJson {
+                            token: e.token,
+                            numerator: e.numerator,
+                            denominator: e.denominator,
+                        })
+                        .collect()
+                }))
             })
             .await?)
     }

@@ -3,7 +3,7 @@
 use alloy_consensus::Header;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use redb::ReadTransaction;
-use supervm_primitives::{Account, RecoveredTx, SealedBlock, StoredReceipt};
+use supervm_primitives::{Account, RateEntry, RecoveredTx, SealedBlock, StoredReceipt};
 
 use crate::{
     codec::{account_history_key, decode, decode_tx, storage_history_key, storage_key},
@@ -201,6 +201,15 @@ impl Reader {
             .transpose()?
             .map(|(_, value)| U256::from_be_bytes(value.value()))
             .unwrap_or_default())
+    }
+
+    /// The fee-token rates that priced block `number` (`None` for genesis and unknown blocks).
+    pub fn rate_snapshot(&self, number: u64) -> Result<Option<Vec<RateEntry>>, StorageError> {
+        self.txn
+            .open_table(RATE_SNAPSHOTS)?
+            .get(number)?
+            .map(|value| decode("rate_snapshots", value.value()))
+            .transpose()
     }
 
     /// Code by its hash.

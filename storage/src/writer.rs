@@ -6,7 +6,7 @@ use alloy_consensus::TrieAccount;
 use alloy_primitives::{keccak256, Address, B256};
 use alloy_trie::EMPTY_ROOT_HASH;
 use redb::{ReadableTable, WriteTransaction};
-use supervm_primitives::{Account, SealedBlock, StateChanges, StoredReceipt};
+use supervm_primitives::{Account, RateEntry, SealedBlock, StateChanges, StoredReceipt};
 
 use crate::{
     codec::{
@@ -148,6 +148,19 @@ impl BlockWriter {
             .insert(number, hashes.as_slice())?;
         txn.open_table(META)?
             .insert(META_HEAD, number.to_be_bytes().as_slice())?;
+        Ok(())
+    }
+
+    /// Records the fee-token rates that priced block `number`.
+    pub fn insert_rate_snapshot(
+        &mut self,
+        number: u64,
+        rates: &[RateEntry],
+    ) -> Result<(), StorageError> {
+        let encoded = alloy_rlp::encode(rates.to_vec());
+        self.txn
+            .open_table(RATE_SNAPSHOTS)?
+            .insert(number, encoded.as_slice())?;
         Ok(())
     }
 

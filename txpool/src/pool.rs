@@ -10,7 +10,7 @@ use alloy_primitives::{Address, B256};
 use parking_lot::RwLock;
 use supervm_gas::TxFees;
 use supervm_primitives::RecoveredTx;
-use supervm_vm::{InvalidTx, StateReader};
+use supervm_vm::{InvalidTx, RateSnapshot, StateReader};
 use tokio::sync::Notify;
 
 use crate::{
@@ -262,6 +262,32 @@ impl TxPool {
         if has_pending {
             self.pending_added.notify_one();
         }
+    }
+
+    /// Drops every transaction whose fee token has no rate in `rates` (it lost its price or
+    /// was disabled): such a transaction cannot be included, and keeping it would hide the
+    /// problem from its sender. Returns the dropped hashes with their tokens.
+    pub fn drop_unpriced(&self, rates: &RateSnapshot) -> Vec<(B256, Address)> {
+        let dropped: Vec<(B256, Address)> = self
+            .inner
+            .read()
+            .by_hash
+            .values()
+            .filter_map(|tx| {
+                tx.fee_token
+                    .filter(|token| rates.get(token).is_none())
+                    .map(|token| (tx.hash, token))
+            })
+            .collect();
+        if dropped.is_empty() {
+            return dropped;
+        }
+        let hashes: Vec<B256> = dropped.iter().map(|(hash, _)| *hash).collect();
+        self.remove(&hashes);
+        for (hash, token) in &dropped {
+            tracing::warn!(%hash, %token, reason = "fee token has no fresh price or is disabled", "transaction dropped from pool");
+        }
+        dropped
     }
 
     /// Pending and queued counts.

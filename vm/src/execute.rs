@@ -252,6 +252,7 @@ fn run_call(
     to: Address,
     code_kind: Option<SystemContract>,
     gas_available: u64,
+    timestamp: u64,
 ) -> Result<(bool, Bytes, u64, Vec<Log>), StateError> {
     let mut frame = Frame::new(state);
     let mut sender = frame.account(msg.caller)?;
@@ -267,6 +268,7 @@ fn run_call(
         address: to,
         value: msg.value,
         input: &msg.input,
+        timestamp,
     };
     let mut logs = Vec::new();
     match system::call(kind, &call, &mut frame, &mut gas, &mut logs) {
@@ -373,8 +375,14 @@ pub fn execute_tx(
     }
     state.set_account(msg.caller, sender);
 
-    let (success, output, code_gas, logs) =
-        run_call(state, msg, to, code_kind, msg.gas_limit - intrinsic)?;
+    let (success, output, code_gas, logs) = run_call(
+        state,
+        msg,
+        to,
+        code_kind,
+        msg.gas_limit - intrinsic,
+        env.timestamp,
+    )?;
     let gas_used = intrinsic + code_gas;
     let (settlement, effective_gas_price) = match &msg.fees {
         Some(fees) => {

@@ -39,7 +39,7 @@ impl RateSnapshot {
         let mut rates = BTreeMap::new();
         for token in registry::tokens(state)? {
             let (registered, enabled) = registry::status(state, token)?;
-            if registered && enabled {
+            if registered && enabled && oracle::priced(state, token)? {
                 if let Some(rate) = oracle::rate(state, token)? {
                     rates.insert(token, rate);
                 }

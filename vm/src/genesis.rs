@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use supervm_gas::Rate;
+use supervm_oracle::FeedParams;
 use supervm_primitives::{Account, ChainSpec, StateChanges};
 
 use crate::{
@@ -14,9 +15,9 @@ use crate::{
 
 /// The genesis cannot be built from this chain spec.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid genesis token {symbol}: {reason}")]
+#[error("invalid genesis: {symbol}: {reason}")]
 pub struct GenesisError {
-    /// The token at fault.
+    /// The token (or setting) at fault.
     pub symbol: String,
     /// What is wrong.
     pub reason: String,
@@ -71,6 +72,16 @@ pub fn genesis_state(spec: &ChainSpec) -> Result<StateChanges, GenesisError> {
         Bytes::from_static(system::TOKEN_CODE),
     );
     registry::set_governance(&mut state, spec.supervm.governance.unwrap_or_default());
+    let params = FeedParams {
+        min_reports: spec.supervm.oracle.min_reports,
+        max_age_seconds: spec.supervm.oracle.max_age_seconds,
+        max_change_bps: spec.supervm.oracle.max_change_bps,
+    };
+    params.validate().map_err(|reason| GenesisError {
+        symbol: "config.supervm.oracle".into(),
+        reason: reason.into(),
+    })?;
+    oracle::set_params(&mut state, &params);
     for token in &spec.supervm.tokens {
         let fail = |reason: String| GenesisError {
             symbol: token.symbol.clone(),
@@ -98,7 +109,25 @@ pub fn genesis_state(spec: &ChainSpec) -> Result<StateChanges, GenesisError> {
             })?;
             oracle::set_rate(&mut state, token.address, rate);
         }
+        for reporter in &token.reporters {
+            oracle::add_reporter(
+                &mut state,
+                &mut GasMeter::new(u64::MAX),
+                token.address,
+                *reporter,
+            )
+            .map_err(|err| match err {
+                CallError::Revert(data) => fail(system::revert_reason(&data)),
+                other => fail(format!("{other:?}")),
+            })?;
+        }
     }
+    // Aggregate once so every feed starts with a truthful status: fixed without reporters,
+    // stale until a quorum of reporters has reported.
+    oracle::end_block(&mut state, spec.genesis.timestamp).map_err(|e| GenesisError {
+        symbol: "oracle".into(),
+        reason: e.to_string(),
+    })?;
     let mut changes = state.into_changes();
     changes.codes = codes;
     Ok(changes)

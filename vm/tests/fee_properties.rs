@@ -127,6 +127,7 @@ fn spec(tokens: &[(u8, u32, u32, u64)]) -> ChainSpec {
                 denominator: U256::from(10u64).pow(U256::from(*den_exp)),
             }),
             enabled: true,
+            reporters: Vec::new(),
         })
         .collect();
     spec

@@ -41,11 +41,6 @@ sol! {
         function feeTokenOf(address account) external view returns (address);
     }
 
-    /// Accepted exchange rates: token base units per native base unit.
-    interface IOracle {
-        function rateOf(address token) external view returns (uint256 numerator, uint256 denominator);
-    }
-
     /// Solidity's revert reason.
     error Error(string message);
 }

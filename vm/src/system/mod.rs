@@ -20,8 +20,9 @@ use std::sync::LazyLock;
 use alloy_primitives::{address, keccak256, Address, Bytes, Log, B256, U256};
 use alloy_sol_types::SolError;
 
-pub use abi::{IFeePreference, IOracle, ITokenRegistry, IERC20};
+pub use abi::{IFeePreference, ITokenRegistry, IERC20};
 pub use gas::{GasMeter, OutOfGas, SCHEDULE};
+pub use supervm_oracle::abi::IOracle;
 
 use crate::{StateAccess, StateError};
 
@@ -96,6 +97,8 @@ pub struct Call<'a> {
     pub value: U256,
     /// Calldata.
     pub input: &'a [u8],
+    /// Timestamp of the block the call runs in.
+    pub timestamp: u64,
 }
 
 /// How a call ended, short of an error reading state.
@@ -198,6 +201,6 @@ pub fn call(
         SystemContract::Token => erc20::call(call, state, gas, logs),
         SystemContract::Registry => registry::call(call, state, gas, logs),
         SystemContract::FeePreference => fee_preference::call(call, state, gas, logs),
-        SystemContract::Oracle => oracle::call(call, state, gas),
+        SystemContract::Oracle => oracle::call(call, state, gas, logs),
     }
 }

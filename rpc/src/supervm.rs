@@ -58,10 +58,13 @@ pub struct TokenPriceJson {
     /// Median of the fresh reports at the last aggregation.
     pub median: Option<RateJson>,
     /// Fresh reports at the last aggregation.
+    #[serde(with = "alloy_serde::quantity")]
     pub report_count: u64,
     /// Seconds between the newest report and the head block.
+    #[serde(with = "alloy_serde::quantity::opt")]
     pub newest_report_age: Option<u64>,
     /// Block timestamp of the last change of rate or status.
+    #[serde(with = "alloy_serde::quantity")]
     pub last_update: u64,
     /// `ok`, `stale`, `breaker-limited`, `fixed` (no reporters: the seeded rate) or `disabled`.
     pub status: &'static str,

@@ -4,6 +4,7 @@ use std::{sync::Arc, time::Instant};
 
 use alloy_consensus::{Header, Typed2718, EMPTY_OMMER_ROOT_HASH};
 use alloy_primitives::{Address, Bloom, B256};
+use parking_lot::RwLock;
 use supervm_consensus::{Decided, ExecutionClient};
 use supervm_gas::next_base_fee;
 use supervm_primitives::{
@@ -11,7 +12,7 @@ use supervm_primitives::{
     SealedBlock, StoredReceipt,
 };
 use supervm_storage::{BlockWriter, StorageError, Store};
-use supervm_txpool::TxPool;
+use supervm_txpool::{BlockFilter, Journal, MinerPolicy, PoolEnv, TxPool};
 use supervm_vm::{
     execute_tx, BlockEnv, InvalidTx, Message, PendingState, RateSnapshot, StoreState,
 };
@@ -35,40 +36,25 @@ pub struct Proposal {
     executed: ExecutedBlock,
     rates: Vec<RateEntry>,
     writer: BlockWriter,
-    invalid: Vec<B256>,
+    invalid: Vec<(B256, String)>,
     started: Instant,
 }
 
 /// Block production and commit for a single node.
 pub struct Chain {
-    spec: Arc<ChainSpec>,
-    store: Store,
-    pool: Arc<TxPool>,
-    beneficiary: Address,
-    events: broadcast::Sender<Arc<ExecutedBlock>>,
-    metrics: Arc<NodeMetrics>,
+    pub(crate) spec: Arc<ChainSpec>,
+    pub(crate) store: Store,
+    pub(crate) pool: Arc<TxPool>,
+    pub(crate) beneficiary: Address,
+    pub(crate) events: broadcast::Sender<Arc<ExecutedBlock>>,
+    pub(crate) metrics: Arc<NodeMetrics>,
+    /// The miner's fee-token policy (changed at runtime by `miner_*`).
+    pub(crate) policy: Arc<RwLock<MinerPolicy>>,
+    /// Where pool transactions are kept across restarts.
+    pub(crate) journal: Arc<Journal>,
 }
 
 impl Chain {
-    /// A chain over an initialised store.
-    pub fn new(
-        spec: Arc<ChainSpec>,
-        store: Store,
-        pool: Arc<TxPool>,
-        beneficiary: Address,
-        events: broadcast::Sender<Arc<ExecutedBlock>>,
-        metrics: Arc<NodeMetrics>,
-    ) -> Self {
-        Self {
-            spec,
-            store,
-            pool,
-            beneficiary,
-            events,
-            metrics,
-        }
-    }
-
     /// The environment of the block after `parent`, with the fee-token `rates` read from the
     /// parent's final state.
     pub fn next_block_env(
@@ -109,6 +95,8 @@ impl Chain {
         let mut receipts: Vec<StoredReceipt> = Vec::new();
         let mut invalid = Vec::new();
         let mut gas_used = 0u64;
+        let policy = self.policy.read().clone();
+        let mut filter = BlockFilter::new(&policy, env.gas_limit, env.base_fee);
         let mut best = self.pool.best(env.base_fee);
         while let Some(pooled) = best.next() {
             let msg = Message::from_tx(&pooled.tx);
@@ -117,9 +105,16 @@ impl Chain {
                 best.mark_invalid(&pooled);
                 continue;
             }
+            if let Err(skip) = filter.check(&pooled) {
+                // Not for this miner: it stays pending for one who accepts it.
+                tracing::debug!(hash = %pooled.hash, ?skip, "transaction left pending by miner policy");
+                best.mark_invalid(&pooled);
+                continue;
+            }
             match execute_tx(&env, &msg, &mut state) {
                 Ok(outcome) => {
                     gas_used += outcome.gas_used;
+                    filter.record(outcome.fee_token, outcome.gas_used);
                     receipts.push(StoredReceipt {
                         tx_type: pooled.tx.tx.ty(),
                         success: outcome.success,
@@ -134,9 +129,8 @@ impl Chain {
                 }
                 Err(InvalidTx::State(err)) => return Err(ChainError::Storage(err.0)),
                 Err(err) => {
-                    tracing::warn!(hash = %pooled.hash, %err, "dropping transaction that is invalid in the next block");
                     best.mark_invalid(&pooled);
-                    invalid.push(pooled.hash);
+                    invalid.push((pooled.hash, err.to_string()));
                 }
             }
         }
@@ -208,14 +202,21 @@ impl Chain {
             .map(RecoveredTx::hash)
             .collect();
         self.pool.remove(&included);
-        self.pool.remove(&invalid);
+        self.pool.reject(&invalid);
         let reader = self.store.reader()?;
-        self.pool
-            .on_new_head(&StoreState::new(&reader, reader.head_number()));
-        let mut head_state = PendingState::new(StoreState::new(&reader, reader.head_number()));
-        let next_rates =
-            RateSnapshot::read(&mut head_state).map_err(|e| ChainError::Storage(e.0))?;
-        self.pool.drop_unpriced(&next_rates);
+        let head = reader.head_number();
+        let env = PoolEnv::next_block(&self.spec, &reader)?;
+        self.pool.on_new_head(&StoreState::new(&reader, head), &env);
+        let content = self.pool.content();
+        let remaining: Vec<Vec<u8>> = content
+            .pending
+            .iter()
+            .chain(&content.queued)
+            .map(|tx| tx.tx.tx.encoded())
+            .collect();
+        if let Err(err) = self.journal.rewrite(remaining.iter().map(Vec::as_slice)) {
+            tracing::error!(%err, "cannot rewrite the transaction journal");
+        }
         self.metrics
             .record_block(number, included.len(), started.elapsed());
         tracing::info!(

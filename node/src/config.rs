@@ -2,6 +2,7 @@
 //! CLI flags. `docs/configuration.md` documents every field; a test keeps the two in step.
 
 use std::{
+    collections::BTreeMap,
     net::{IpAddr, Ipv4Addr},
     path::{Path, PathBuf},
 };
@@ -25,7 +26,8 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     /// The Prometheus metrics endpoint.
     pub metrics: MetricsConfig,
-    /// Block production.
+    /// Block production and the miner's fee-token policy (`[miner]` in TOML).
+    #[serde(rename = "miner")]
     pub mining: MiningConfig,
     /// Transaction pool limits.
     pub pool: PoolLimits,
@@ -121,7 +123,7 @@ impl Default for MetricsConfig {
     }
 }
 
-/// `[mining]`
+/// `[miner]`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct MiningConfig {
@@ -131,16 +133,42 @@ pub struct MiningConfig {
     pub manual: bool,
     /// Receives transaction tips.
     pub beneficiary: Address,
+    /// Fee tokens this node's blocks accept (zero address = native); absent = all.
+    pub accepted_tokens: Option<Vec<Address>>,
+    /// Minimum tip per gas in wei (native units), per fee token (zero address = native).
+    pub min_tips: BTreeMap<Address, u64>,
+    /// Largest share of a block's gas, in basis points, per fee token.
+    pub share_caps_bps: BTreeMap<Address, u64>,
+}
+
+impl MiningConfig {
+    /// The miner policy this configuration starts with (changeable at runtime by `miner_*`).
+    pub fn policy(&self) -> supervm_txpool::MinerPolicy {
+        supervm_txpool::MinerPolicy {
+            accepted: match &self.accepted_tokens {
+                None => supervm_txpool::AcceptedTokens::All,
+                Some(list) => supervm_txpool::AcceptedTokens::Only(list.iter().copied().collect()),
+            },
+            min_tips: self
+                .min_tips
+                .iter()
+                .map(|(t, v)| (*t, u128::from(*v)))
+                .collect(),
+            share_caps_bps: self.share_caps_bps.clone(),
+        }
+    }
 }
 
 /// `[pool]`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PoolLimits {
-    /// Maximum transactions in the pool.
-    pub max_transactions: usize,
-    /// Maximum transactions per sender.
-    pub max_per_sender: usize,
+    /// Most minable transactions; when full the lowest tip is evicted for a better one.
+    pub max_pending: usize,
+    /// Most transactions waiting for a nonce gap to fill.
+    pub max_queued: usize,
+    /// Most queued transactions per sender.
+    pub max_queued_per_sender: usize,
     /// Largest accepted transaction, in bytes.
     pub max_tx_size: usize,
     /// Fee bump (percent) a replacement needs.
@@ -151,8 +179,9 @@ impl Default for PoolLimits {
     fn default() -> Self {
         let pool = supervm_txpool::PoolConfig::default();
         Self {
-            max_transactions: pool.max_transactions,
-            max_per_sender: pool.max_per_sender,
+            max_pending: pool.max_pending,
+            max_queued: pool.max_queued,
+            max_queued_per_sender: pool.max_queued_per_sender,
             max_tx_size: pool.max_tx_size,
             price_bump_percent: pool.price_bump_percent,
         }
@@ -163,8 +192,9 @@ impl PoolLimits {
     /// The pool's own configuration type.
     pub fn to_pool_config(&self) -> supervm_txpool::PoolConfig {
         supervm_txpool::PoolConfig {
-            max_transactions: self.max_transactions,
-            max_per_sender: self.max_per_sender,
+            max_pending: self.max_pending,
+            max_queued: self.max_queued,
+            max_queued_per_sender: self.max_queued_per_sender,
             max_tx_size: self.max_tx_size,
             price_bump_percent: self.price_bump_percent,
         }
@@ -270,7 +300,12 @@ mod tests {
                 }
             }
         }
-        for optional in ["chain.genesis", "storage.data_dir", "mining.block_time"] {
+        for optional in [
+            "chain.genesis",
+            "storage.data_dir",
+            "miner.block_time",
+            "miner.accepted_tokens",
+        ] {
             let field = optional.split('.').nth(1).unwrap_or_default();
             if !doc.contains(&format!("`{field}`")) {
                 missing.push(optional.to_string());

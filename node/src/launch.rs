@@ -7,12 +7,15 @@ use std::{
     time::Duration,
 };
 
+use parking_lot::RwLock;
 use prometheus_client::registry::Registry;
 use supervm_consensus::{DevSealer, MiningMode, SystemClock};
+use supervm_primitives::TxEnvelope;
 use supervm_primitives::{ChainSpec, ChainSpecError};
 use supervm_rpc::{RpcContext, RpcMetrics, RpcServer, RpcServerConfig};
 use supervm_storage::{StorageError, Store};
-use supervm_txpool::TxPool;
+use supervm_txpool::{Journal, PoolEnv, TxPool};
+use supervm_vm::StoreState;
 use tokio::{
     sync::{broadcast, watch},
     task::JoinHandle,
@@ -94,14 +97,19 @@ impl Node {
         let node_metrics = Arc::new(NodeMetrics::register(&mut registry));
         node_metrics.set_head(store.reader()?.head_number());
         let rpc_metrics = RpcMetrics::register(&mut registry);
-        let chain = Arc::new(Chain::new(
-            spec.clone(),
-            store.clone(),
-            pool.clone(),
-            config.mining.beneficiary,
-            events.clone(),
-            node_metrics.clone(),
-        ));
+        let policy = Arc::new(RwLock::new(config.mining.policy()));
+        let journal = Arc::new(Journal::new(&data_dir.join("transactions.rlp")));
+        restore_journal(&journal, &spec, &store, &pool);
+        let chain = Arc::new(Chain {
+            spec: spec.clone(),
+            store: store.clone(),
+            pool: pool.clone(),
+            beneficiary: config.mining.beneficiary,
+            events: events.clone(),
+            metrics: node_metrics.clone(),
+            policy: policy.clone(),
+            journal: journal.clone(),
+        });
         let mode = match (config.mining.manual, config.mining.block_time) {
             (true, _) => MiningMode::Manual,
             (false, Some(secs)) => MiningMode::Interval(Duration::from_secs(secs.max(1))),
@@ -121,6 +129,8 @@ impl Node {
             events,
             beneficiary: config.mining.beneficiary,
             client_version: format!("supervm/v{}", env!("CARGO_PKG_VERSION")),
+            policy,
+            journal,
         };
         let rpc_config = RpcServerConfig {
             addr: rpc_addr,
@@ -193,6 +203,44 @@ impl Node {
         for task in self.tasks {
             let _ = task.await;
         }
+    }
+}
+
+/// Re-admits the journaled transactions of the previous run; those no longer valid (mined,
+/// replaced, unaffordable) are dropped with a log line.
+fn restore_journal(journal: &Journal, spec: &ChainSpec, store: &Store, pool: &TxPool) {
+    let records = match journal.load() {
+        Ok(records) => records,
+        Err(err) => {
+            tracing::error!(%err, "cannot read the transaction journal; starting with an empty pool");
+            return;
+        }
+    };
+    if records.is_empty() {
+        return;
+    }
+    let admitted = store.reader().and_then(|reader| {
+        let env = PoolEnv::next_block(spec, &reader)?;
+        let state = StoreState::new(&reader, reader.head_number());
+        Ok(records
+            .iter()
+            .filter_map(|raw| TxEnvelope::decode_raw(raw).ok()?.recover())
+            .filter(|tx| match pool.add(tx.clone(), &env, &state) {
+                Ok(_) => true,
+                Err(err) => {
+                    tracing::info!(hash = %tx.hash(), %err, "journaled transaction not restored");
+                    false
+                }
+            })
+            .count())
+    });
+    match admitted {
+        Ok(count) => tracing::info!(
+            restored = count,
+            journaled = records.len(),
+            "transaction journal loaded"
+        ),
+        Err(err) => tracing::error!(%err, "cannot restore the transaction journal"),
     }
 }
 

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
+use parking_lot::RwLock;
 use supervm_consensus::SealerHandle;
 use supervm_primitives::{ChainSpec, ExecutedBlock};
 use supervm_storage::{Reader, Store};
-use supervm_txpool::TxPool;
+use supervm_txpool::{Journal, MinerPolicy, TxPool};
 use tokio::sync::broadcast;
 
 use crate::RpcError;
@@ -30,6 +31,10 @@ pub struct RpcContext {
     pub beneficiary: Address,
     /// `web3_clientVersion` answer.
     pub client_version: String,
+    /// The miner's fee-token policy, shared with the block builder (`miner_*`).
+    pub policy: Arc<RwLock<MinerPolicy>>,
+    /// Transactions accepted over RPC are journaled here to survive a restart.
+    pub journal: Arc<Journal>,
 }
 
 impl RpcContext {

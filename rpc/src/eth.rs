@@ -266,15 +266,15 @@ fn estimate(
 
 /// Admits a recovered transaction to the pool against the head state.
 pub(crate) fn submit(ctx: &RpcContext, reader: &Reader, tx: RecoveredTx) -> Result<B256, RpcError> {
-    let head = reader.head_number();
-    let parent = reader.header(head)?.ok_or_else(header_not_found)?;
-    let env = PoolEnv {
-        chain_id: ctx.spec.chain_id(),
-        block_gas_limit: ctx.spec.gas_limit(),
-        base_fee: next_block_base_fee(&ctx.spec, &parent),
-        rates: rates_at(reader, head)?,
-    };
-    Ok(ctx.pool.add(tx, &env, &StoreState::new(reader, head))?)
+    let env = PoolEnv::next_block(&ctx.spec, reader)?;
+    let encoded = tx.tx.encoded();
+    let hash = ctx
+        .pool
+        .add(tx, &env, &StoreState::new(reader, reader.head_number()))?;
+    if let Err(err) = ctx.journal.append(&encoded) {
+        tracing::error!(%hash, %err, "cannot journal transaction; it will not survive a restart");
+    }
+    Ok(hash)
 }
 
 fn sign_request(

@@ -1,7 +1,7 @@
 //! # supervm-rpc
 //!
 //! The Ethereum JSON-RPC API (`eth`, `net`, `web3`, the `evm` dev controls) and the `supervm`
-//! namespace (fee tokens, system contracts) over HTTP and
+//! namespace (fee tokens, system contracts), `txpool` and the admin `miner` namespace over HTTP and
 //! WebSocket on one port, served by jsonrpsee.
 //!
 //! ## Data flow
@@ -35,6 +35,7 @@ mod pubsub;
 mod request_shape;
 mod server;
 mod supervm;
+mod txpool;
 
 pub use context::RpcContext;
 pub use error::RpcError;

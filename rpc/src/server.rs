@@ -21,6 +21,7 @@ use crate::{
     pubsub::{EthPubSub, EthPubSubApiServer, HexIdProvider},
     request_shape::RequestShapeLayer,
     supervm::{Supervm, SupervmApiServer},
+    txpool::{MinerApiServer, Txpool, TxpoolApiServer},
     RpcContext, RpcMetrics,
 };
 
@@ -39,7 +40,7 @@ pub struct RpcServerConfig {
     pub max_connections: u32,
     /// Maximum requests per batch.
     pub max_batch_size: u32,
-    /// Serve the `evm_*` dev controls.
+    /// Serve the admin namespaces (`miner_*`, `evm_*`).
     pub admin: bool,
 }
 
@@ -89,7 +90,9 @@ fn module(
     module.merge(NetApiServer::into_rpc(NetWeb3 { ctx: ctx.clone() }))?;
     module.merge(Web3ApiServer::into_rpc(NetWeb3 { ctx: ctx.clone() }))?;
     module.merge(Supervm { ctx: ctx.clone() }.into_rpc())?;
+    module.merge(TxpoolApiServer::into_rpc(Txpool { ctx: ctx.clone() }))?;
     if admin {
+        module.merge(MinerApiServer::into_rpc(Txpool { ctx: ctx.clone() }))?;
         module.merge(Evm { ctx }.into_rpc())?;
     }
     Ok(module)

@@ -3,10 +3,14 @@
 /// Pool limits; the defaults follow geth's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolConfig {
-    /// Maximum number of transactions in the pool (pending + queued).
-    pub max_transactions: usize,
-    /// Maximum transactions one sender may have in the pool.
-    pub max_per_sender: usize,
+    /// Most minable (pending) transactions; when full, the lowest tip is evicted for a
+    /// better-paying newcomer (geth: 4096 + 1024 account slots).
+    pub max_pending: usize,
+    /// Most transactions waiting for a nonce gap to fill (geth: 1024).
+    pub max_queued: usize,
+    /// Most queued transactions per sender (how far beyond its pending nonce a sender may
+    /// submit).
+    pub max_queued_per_sender: usize,
     /// Largest accepted encoded transaction, in bytes (geth: 128 KiB).
     pub max_tx_size: usize,
     /// Minimum fee increase, in percent, for a replacement (geth: 10).
@@ -16,8 +20,9 @@ pub struct PoolConfig {
 impl Default for PoolConfig {
     fn default() -> Self {
         Self {
-            max_transactions: 5120 + 1024,
-            max_per_sender: 64,
+            max_pending: 5120,
+            max_queued: 1024,
+            max_queued_per_sender: 16,
             max_tx_size: 128 * 1024,
             price_bump_percent: 10,
         }

@@ -19,9 +19,9 @@ pub enum PoolError {
         /// The limit.
         limit: usize,
     },
-    /// The pool or the sender's share of it is full.
-    #[error("txpool is full")]
-    Full,
+    /// The pool is full and the transaction pays no more than the cheapest one in it.
+    #[error("transaction underpriced")]
+    Underpriced,
     /// The transaction is invalid against the chain rules or the head state.
     #[error(transparent)]
     Invalid(#[from] InvalidTx),

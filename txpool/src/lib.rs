@@ -9,7 +9,9 @@
 //! eth_sendRawTransaction ──validate (stateless, then against head state)──► TxPool::add
 //!        │                                                                   │ notify
 //! block builder ◄── TxPool::best(base_fee): highest tip first, nonce order per sender
-//! new head ──► TxPool::on_new_head: drop mined / stale nonces, re-check against new state
+//! new head ──► TxPool::on_new_head: drop mined / stale nonces, revalidate fee payment
+//! miner policy ──► BlockFilter: accepted tokens, minimum tips, share caps (others wait)
+//! RPC admissions ──► Journal (survive restarts)
 //! ```
 //!
 //! ## Invariants
@@ -24,11 +26,15 @@
 mod best;
 mod config;
 mod error;
+pub mod journal;
+pub mod policy;
 mod pool;
 mod validate;
 
 pub use best::BestTransactions;
 pub use config::PoolConfig;
 pub use error::PoolError;
-pub use pool::{PoolCounts, PooledTx, TxPool};
+pub use journal::Journal;
+pub use policy::{AcceptedTokens, BlockFilter, MinerPolicy, Skip};
+pub use pool::{DroppedTx, PoolContent, PoolCounts, PooledTx, TxPool};
 pub use validate::PoolEnv;

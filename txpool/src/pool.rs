@@ -1,7 +1,8 @@
-//! The pool itself: transactions by hash and by (sender, nonce).
+//! The pool itself: transactions by hash and by (sender, nonce), with limits, eviction and
+//! revalidation on every new head.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::Arc,
 };
 
@@ -10,13 +11,16 @@ use alloy_primitives::{Address, B256};
 use parking_lot::RwLock;
 use supervm_gas::TxFees;
 use supervm_primitives::RecoveredTx;
-use supervm_vm::{InvalidTx, RateSnapshot, StateReader};
+use supervm_vm::{validate_payment, InvalidTx, Message, PendingState, StateAccess, StateReader};
 use tokio::sync::Notify;
 
 use crate::{
     validate::{stateful, stateless},
     BestTransactions, PoolConfig, PoolEnv, PoolError,
 };
+
+/// How many dropped transactions (with their reasons) the pool remembers for inspection.
+const DROPPED_MEMORY: usize = 256;
 
 /// A transaction in the pool.
 #[derive(Debug)]
@@ -27,6 +31,8 @@ pub struct PooledTx {
     pub hash: B256,
     /// Fee fields in native units per gas (converted for CIP-64), for ordering.
     pub fees: TxFees,
+    /// Fee fields as signed (token units for CIP-64), for replacements in the same token.
+    pub signed_fees: TxFees,
     /// The token paying the fee (`None`: native) as resolved at admission.
     pub fee_token: Option<Address>,
     /// Arrival order; breaks ties between equal tips (first come, first served).
@@ -40,6 +46,19 @@ impl PooledTx {
     }
 }
 
+/// A transaction the pool removed without it being mined, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DroppedTx {
+    /// Its hash.
+    pub hash: B256,
+    /// Its sender.
+    pub sender: Address,
+    /// Its nonce.
+    pub nonce: u64,
+    /// Why it was dropped.
+    pub reason: String,
+}
+
 /// Number of transactions by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolCounts {
@@ -49,25 +68,52 @@ pub struct PoolCounts {
     pub queued: usize,
 }
 
+/// Pending and queued transactions, each in nonce order per sender.
+#[derive(Clone, Debug, Default)]
+pub struct PoolContent {
+    /// Minable now.
+    pub pending: Vec<Arc<PooledTx>>,
+    /// Waiting for a nonce gap.
+    pub queued: Vec<Arc<PooledTx>>,
+}
+
 #[derive(Default)]
 struct SenderTxs {
     /// The sender's nonce in the head state when last checked.
     state_nonce: u64,
     txs: BTreeMap<u64, Arc<PooledTx>>,
+    /// How many of `txs` are pending (contiguous from `state_nonce`).
+    pending_len: usize,
 }
 
 impl SenderTxs {
-    /// The transactions minable now, in nonce order.
-    fn pending(&self) -> impl Iterator<Item = &Arc<PooledTx>> {
+    fn count_pending(&self) -> usize {
         let mut expected = self.state_nonce;
         self.txs
             .range(self.state_nonce..)
-            .map_while(move |(nonce, tx)| {
-                (*nonce == expected).then(|| {
-                    expected += 1;
-                    tx
-                })
+            .take_while(|(nonce, _)| {
+                let ok = **nonce == expected;
+                expected += 1;
+                ok
             })
+            .count()
+    }
+
+    /// The transactions minable now, in nonce order.
+    fn pending(&self) -> impl Iterator<Item = &Arc<PooledTx>> {
+        self.txs
+            .range(self.state_nonce..)
+            .take(self.pending_len)
+            .map(|(_, tx)| tx)
+    }
+
+    fn queued_len(&self) -> usize {
+        self.txs.len() - self.pending_len
+    }
+
+    /// The next nonce after the pending run.
+    fn next_nonce(&self) -> u64 {
+        self.state_nonce + self.pending_len as u64
     }
 }
 
@@ -75,7 +121,80 @@ impl SenderTxs {
 struct Inner {
     by_hash: HashMap<B256, Arc<PooledTx>>,
     senders: HashMap<Address, SenderTxs>,
+    pending_total: usize,
     next_id: u64,
+    dropped: VecDeque<DroppedTx>,
+}
+
+impl Inner {
+    /// Recounts one sender's pending run after a change and updates the totals.
+    fn recount(&mut self, sender: &Address) {
+        let Some(entry) = self.senders.get_mut(sender) else {
+            return;
+        };
+        let before = entry.pending_len;
+        entry.pending_len = entry.count_pending();
+        self.pending_total = self.pending_total + entry.pending_len - before;
+        if entry.txs.is_empty() {
+            self.senders.remove(sender);
+        }
+    }
+
+    fn queued_total(&self) -> usize {
+        self.by_hash.len() - self.pending_total
+    }
+
+    /// Removes one transaction (not recounting its sender).
+    fn take(&mut self, hash: &B256) -> Option<Arc<PooledTx>> {
+        let tx = self.by_hash.remove(hash)?;
+        if let Some(entry) = self.senders.get_mut(&tx.tx.sender) {
+            entry.txs.remove(&tx.nonce());
+        }
+        Some(tx)
+    }
+
+    fn drop_tx(&mut self, hash: &B256, reason: String) {
+        if let Some(tx) = self.take(hash) {
+            tracing::warn!(hash = %tx.hash, sender = %tx.tx.sender, nonce = tx.nonce(), %reason, "transaction dropped from pool");
+            if self.dropped.len() == DROPPED_MEMORY {
+                self.dropped.pop_front();
+            }
+            self.dropped.push_back(DroppedTx {
+                hash: tx.hash,
+                sender: tx.tx.sender,
+                nonce: tx.nonce(),
+                reason,
+            });
+            let sender = tx.tx.sender;
+            self.recount(&sender);
+        }
+    }
+
+    /// The cheapest transaction among senders' pending tails (excluding `except`), by native
+    /// tip at `base_fee` then arrival: the one eviction removes first.
+    fn worst_pending(&self, base_fee: u64, except: &Address) -> Option<(u128, Arc<PooledTx>)> {
+        self.senders
+            .iter()
+            .filter(|(sender, entry)| *sender != except && entry.pending_len > 0)
+            .filter_map(|(_, entry)| entry.pending().last().cloned())
+            .map(|tx| (tip(&tx, base_fee), tx))
+            .min_by_key(|(tip, tx)| (*tip, std::cmp::Reverse(tx.submission_id)))
+    }
+
+    /// The cheapest queued transaction (excluding `except`'s).
+    fn worst_queued(&self, base_fee: u64, except: &Address) -> Option<(u128, Arc<PooledTx>)> {
+        self.senders
+            .iter()
+            .filter(|(sender, _)| *sender != except)
+            .flat_map(|(_, entry)| entry.txs.values().skip(entry.pending_len).cloned())
+            .map(|tx| (tip(&tx, base_fee), tx))
+            .min_by_key(|(tip, tx)| (*tip, std::cmp::Reverse(tx.submission_id)))
+    }
+}
+
+fn tip(tx: &PooledTx, base_fee: u64) -> u128 {
+    tx.fees
+        .native_tip_per_gas(base_fee, supervm_gas::Payment::Native)
 }
 
 /// The transaction pool. Shared between the RPC (admission), the block builder (best
@@ -96,7 +215,8 @@ impl TxPool {
         }
     }
 
-    /// Validates `tx` against the chain rules and `state` (the head state) and adds it.
+    /// Validates `tx` against the chain rules and `state` (the head state) and adds it,
+    /// evicting a cheaper transaction when the pool is full.
     pub fn add(
         &self,
         tx: RecoveredTx,
@@ -109,59 +229,75 @@ impl TxPool {
         }
         stateless(&tx, env, &self.config)?;
         let admitted = stateful(&tx, env, state)?;
-        let state_nonce = admitted.state_nonce;
         let nonce = tx.tx.nonce();
-        let max_nonce = state_nonce.saturating_add(self.config.max_per_sender as u64);
-        if nonce >= max_nonce {
-            return Err(InvalidTx::NonceTooHigh {
-                address: tx.sender,
-                tx: nonce,
-                state: state_nonce,
-            }
-            .into());
-        }
-        let fees = admitted.native_fees;
         let sender = tx.sender;
+        let fees = admitted.native_fees;
 
         let mut inner = self.inner.write();
         if inner.by_hash.contains_key(&hash) {
             return Err(PoolError::AlreadyKnown);
         }
-        let total = inner.by_hash.len();
         let entry = inner.senders.entry(sender).or_default();
-        entry.state_nonce = state_nonce;
+        entry.state_nonce = admitted.state_nonce;
+        let before = entry.pending_len;
+        entry.pending_len = entry.count_pending();
+        let after = entry.pending_len;
+        inner.pending_total = inner.pending_total + after - before;
+        let entry = inner.senders.entry(sender).or_default();
+        let next = entry.next_nonce();
+        let max_nonce = next + self.config.max_queued_per_sender as u64;
         let replaced = match entry.txs.get(&nonce) {
-            Some(old) => {
-                if !self.is_sufficient_bump(&old.fees, &fees) {
-                    return Err(PoolError::ReplacementUnderpriced);
+            Some(old) => Some(old.hash),
+            None if nonce > max_nonce
+                || (nonce > next && entry.queued_len() >= self.config.max_queued_per_sender) =>
+            {
+                return Err(InvalidTx::NonceTooHigh {
+                    address: sender,
+                    tx: nonce,
+                    state: admitted.state_nonce,
                 }
-                Some(old.hash)
+                .into());
             }
-            None => {
-                if entry.txs.len() >= self.config.max_per_sender
-                    || total >= self.config.max_transactions
-                {
-                    return Err(PoolError::Full);
-                }
-                None
-            }
+            None => None,
         };
         let submission_id = inner.next_id;
-        inner.next_id += 1;
-        let pooled = Arc::new(PooledTx {
+        let signed_fees = Message::from_tx(&tx).fees.unwrap_or(TxFees {
+            max_fee_per_gas: 0,
+            max_priority_fee_per_gas: 0,
+        });
+        let candidate = PooledTx {
             tx,
             hash,
             fees,
+            signed_fees,
             fee_token: admitted.fee.token,
             submission_id,
-        });
-        let entry = inner.senders.entry(sender).or_default();
-        entry.txs.insert(nonce, pooled.clone());
-        let is_pending = entry.pending().any(|tx| tx.hash == hash);
-        if let Some(old) = replaced {
-            inner.by_hash.remove(&old);
+        };
+        if let Some(old) = replaced.and_then(|h| inner.by_hash.get(&h).cloned()) {
+            if !self.is_sufficient_bump(&old, &candidate) {
+                return Err(PoolError::ReplacementUnderpriced);
+            }
         }
+        if replaced.is_none() {
+            self.make_room(&mut inner, &candidate, nonce == next, env.base_fee)?;
+        }
+        inner.next_id += 1;
+        let pooled = Arc::new(candidate);
+        if let Some(old) = replaced {
+            inner.take(&old);
+        }
+        inner
+            .senders
+            .entry(sender)
+            .or_default()
+            .txs
+            .insert(nonce, pooled.clone());
         inner.by_hash.insert(hash, pooled);
+        inner.recount(&sender);
+        let is_pending = inner
+            .senders
+            .get(&sender)
+            .is_some_and(|e| e.pending().any(|t| t.hash == hash));
         drop(inner);
         if is_pending {
             self.pending_added.notify_one();
@@ -170,11 +306,56 @@ impl TxPool {
         Ok(hash)
     }
 
-    fn is_sufficient_bump(&self, old: &TxFees, new: &TxFees) -> bool {
+    /// Frees a slot for `candidate` when its part of the pool is full, by evicting the
+    /// cheapest transaction if the candidate pays a higher tip.
+    fn make_room(
+        &self,
+        inner: &mut Inner,
+        candidate: &PooledTx,
+        pending: bool,
+        base_fee: u64,
+    ) -> Result<(), PoolError> {
+        let sender = candidate.tx.sender;
+        let full = if pending {
+            inner.pending_total >= self.config.max_pending
+        } else {
+            inner.queued_total() >= self.config.max_queued
+        };
+        if !full {
+            return Ok(());
+        }
+        let worst = if pending {
+            inner.worst_pending(base_fee, &sender)
+        } else {
+            inner.worst_queued(base_fee, &sender)
+        };
+        match worst {
+            Some((worst_tip, worst)) if tip(candidate, base_fee) > worst_tip => {
+                let reason = format!(
+                    "evicted by {} paying a higher tip (pool full)",
+                    candidate.hash
+                );
+                inner.drop_tx(&worst.hash, reason);
+                Ok(())
+            }
+            _ => Err(PoolError::Underpriced),
+        }
+    }
+
+    /// A replacement must raise both fee fields by the bump: as signed when it pays in the
+    /// same token, in native units otherwise.
+    fn is_sufficient_bump(&self, old: &PooledTx, new: &PooledTx) -> bool {
         let factor = 100 + u128::from(self.config.price_bump_percent);
-        let bumped = |value: u128| value.saturating_mul(factor) / 100;
-        new.max_fee_per_gas >= bumped(old.max_fee_per_gas)
-            && new.max_priority_fee_per_gas >= bumped(old.max_priority_fee_per_gas)
+        let raised = |old: &TxFees, new: &TxFees| {
+            new.max_fee_per_gas >= old.max_fee_per_gas.saturating_mul(factor) / 100
+                && new.max_priority_fee_per_gas
+                    >= old.max_priority_fee_per_gas.saturating_mul(factor) / 100
+        };
+        if old.fee_token == new.fee_token {
+            raised(&old.signed_fees, &new.signed_fees)
+        } else {
+            raised(&old.fees, &new.fees)
+        }
     }
 
     /// A pooled transaction by hash.
@@ -209,11 +390,7 @@ impl TxPool {
 
     /// Whether any transaction is minable now.
     pub fn has_pending(&self) -> bool {
-        self.inner
-            .read()
-            .senders
-            .values()
-            .any(|entry| entry.pending().next().is_some())
+        self.inner.read().pending_total > 0
     }
 
     /// Resolves when a pending transaction was added since the last call.
@@ -221,86 +398,110 @@ impl TxPool {
         self.pending_added.notified().await
     }
 
-    /// Removes transactions (mined or found invalid by the builder).
+    /// Removes mined transactions.
     pub fn remove(&self, hashes: &[B256]) {
         let mut inner = self.inner.write();
+        let mut senders = Vec::new();
         for hash in hashes {
-            if let Some(tx) = inner.by_hash.remove(hash) {
-                if let Some(entry) = inner.senders.get_mut(&tx.tx.sender) {
-                    entry.txs.remove(&tx.nonce());
-                    if entry.txs.is_empty() {
-                        inner.senders.remove(&tx.tx.sender);
-                    }
-                }
+            if let Some(tx) = inner.take(hash) {
+                senders.push(tx.tx.sender);
             }
+        }
+        for sender in senders {
+            inner.recount(&sender);
         }
     }
 
-    /// Brings the pool up to a new head: refreshes each sender's state nonce and drops the
-    /// transactions whose nonce is now used. Senders whose state cannot be read are kept.
-    pub fn on_new_head(&self, state: &impl StateReader) {
+    /// Removes transactions found invalid, remembering why.
+    pub fn reject(&self, rejected: &[(B256, String)]) {
         let mut inner = self.inner.write();
-        let mut dropped = Vec::new();
-        for (sender, entry) in inner.senders.iter_mut() {
-            let Ok(account) = state.account(*sender) else {
+        for (hash, reason) in rejected {
+            inner.drop_tx(hash, reason.clone());
+        }
+    }
+
+    /// Brings the pool up to a new head: refreshes state nonces, drops mined and stale
+    /// nonces, and revalidates every transaction's fee payment against the new state and the
+    /// next block's rates: a transaction whose fee token lost its price or was disabled, or
+    /// whose payer can no longer cover it, is dropped with its reason; its sender's later
+    /// nonces become queued until the gap is filled.
+    pub fn on_new_head(&self, state: &impl StateReader, env: &PoolEnv) {
+        let mut inner = self.inner.write();
+        let senders: Vec<Address> = inner.senders.keys().copied().collect();
+        let mut view = PendingState::new(state);
+        for sender in senders {
+            let Ok(account) = view.account(sender) else {
                 continue;
             };
-            entry.state_nonce = account.map(|a| a.nonce).unwrap_or(0);
-            let keep = entry.txs.split_off(&entry.state_nonce);
-            dropped.extend(entry.txs.values().map(|tx| tx.hash));
-            entry.txs = keep;
+            let mut mined = Vec::new();
+            let mut remaining = Vec::new();
+            if let Some(entry) = inner.senders.get_mut(&sender) {
+                entry.state_nonce = account.nonce;
+                mined.extend(entry.txs.range(..account.nonce).map(|(_, tx)| tx.hash));
+                remaining.extend(entry.txs.range(account.nonce..).map(|(_, tx)| tx.clone()));
+            }
+            for hash in mined {
+                inner.take(&hash);
+            }
+            for tx in remaining {
+                let msg = Message::from_tx(&tx.tx);
+                // Base fee 0: a fee cap below the current base fee is a reason to wait, not to drop.
+                match validate_payment(&mut view, &msg, 0, &env.rates) {
+                    Ok(_) => {}
+                    Err(InvalidTx::State(_)) => {}
+                    Err(err) => inner.drop_tx(&tx.hash, err.to_string()),
+                }
+            }
+            inner.recount(&sender);
         }
-        for hash in &dropped {
-            inner.by_hash.remove(hash);
-        }
-        inner.senders.retain(|_, entry| !entry.txs.is_empty());
-        let has_pending = inner
-            .senders
-            .values()
-            .any(|entry| entry.pending().next().is_some());
+        let has_pending = inner.pending_total > 0;
         drop(inner);
         if has_pending {
             self.pending_added.notify_one();
         }
     }
 
-    /// Drops every transaction whose fee token has no rate in `rates` (it lost its price or
-    /// was disabled): such a transaction cannot be included, and keeping it would hide the
-    /// problem from its sender. Returns the dropped hashes with their tokens.
-    pub fn drop_unpriced(&self, rates: &RateSnapshot) -> Vec<(B256, Address)> {
-        let dropped: Vec<(B256, Address)> = self
-            .inner
-            .read()
-            .by_hash
-            .values()
-            .filter_map(|tx| {
-                tx.fee_token
-                    .filter(|token| rates.get(token).is_none())
-                    .map(|token| (tx.hash, token))
-            })
-            .collect();
-        if dropped.is_empty() {
-            return dropped;
-        }
-        let hashes: Vec<B256> = dropped.iter().map(|(hash, _)| *hash).collect();
-        self.remove(&hashes);
-        for (hash, token) in &dropped {
-            tracing::warn!(%hash, %token, reason = "fee token has no fresh price or is disabled", "transaction dropped from pool");
-        }
-        dropped
-    }
-
     /// Pending and queued counts.
     pub fn counts(&self) -> PoolCounts {
         let inner = self.inner.read();
-        let pending = inner
-            .senders
-            .values()
-            .map(|entry| entry.pending().count())
-            .sum();
         PoolCounts {
-            pending,
-            queued: inner.by_hash.len() - pending,
+            pending: inner.pending_total,
+            queued: inner.queued_total(),
         }
+    }
+
+    /// Every pooled transaction, split into pending and queued.
+    pub fn content(&self) -> PoolContent {
+        let inner = self.inner.read();
+        let mut content = PoolContent::default();
+        for entry in inner.senders.values() {
+            content.pending.extend(entry.pending().cloned());
+            content
+                .queued
+                .extend(entry.txs.values().skip(entry.pending_len).cloned());
+        }
+        content
+    }
+
+    /// One sender's pooled transactions.
+    pub fn content_from(&self, sender: &Address) -> PoolContent {
+        let inner = self.inner.read();
+        let Some(entry) = inner.senders.get(sender) else {
+            return PoolContent::default();
+        };
+        PoolContent {
+            pending: entry.pending().cloned().collect(),
+            queued: entry
+                .txs
+                .values()
+                .skip(entry.pending_len)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The most recently dropped transactions and why, oldest first.
+    pub fn dropped(&self) -> Vec<DroppedTx> {
+        self.inner.read().dropped.iter().cloned().collect()
     }
 }

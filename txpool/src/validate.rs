@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use alloy_consensus::Transaction;
-use supervm_gas::{intrinsic_gas, Payment, TxFees};
-use supervm_primitives::RecoveredTx;
+use supervm_gas::{intrinsic_gas, next_base_fee, Payment, TxFees};
+use supervm_primitives::{ChainSpec, RecoveredTx};
+use supervm_storage::{Reader, StorageError};
 use supervm_vm::{
     callee_kind, check_chain_id, validate_payment, FeePayment, InvalidTx, Message, PendingState,
-    RateSnapshot, StateAccess, StateReader,
+    RateSnapshot, StateAccess, StateReader, StoreState,
 };
 
 use crate::{PoolConfig, PoolError};
@@ -23,6 +24,32 @@ pub struct PoolEnv {
     pub base_fee: u64,
     /// Fee-token rates of the next block.
     pub rates: Arc<RateSnapshot>,
+}
+
+impl PoolEnv {
+    /// The environment of the block after the head of `reader`'s snapshot: its base fee and
+    /// the rates read from the head state.
+    pub fn next_block(spec: &ChainSpec, reader: &Reader) -> Result<Self, StorageError> {
+        let head = reader.head_number();
+        let parent = reader.header(head)?.ok_or_else(|| StorageError::Corrupt {
+            table: "headers",
+            reason: format!("head block {head} is missing"),
+        })?;
+        let base_fee = next_base_fee(
+            parent.gas_used,
+            parent.gas_limit,
+            parent.base_fee_per_gas.unwrap_or(spec.initial_base_fee()),
+            spec.base_fee_params(),
+        );
+        let rates = RateSnapshot::read(&mut PendingState::new(StoreState::new(reader, head)))
+            .map_err(|e| e.0)?;
+        Ok(Self {
+            chain_id: spec.chain_id(),
+            block_gas_limit: spec.gas_limit(),
+            base_fee,
+            rates: Arc::new(rates),
+        })
+    }
 }
 
 /// Checks that need no state: size, chain id, gas limit, intrinsic gas, fee fields.

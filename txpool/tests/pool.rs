@@ -1,51 +1,86 @@
-//! Pool behaviour: admission errors, replacement, nonce gaps, ordering, maintenance.
+//! Pool behaviour: admission errors, replacement, nonce gaps, ordering, limits and eviction
+//! across fee tokens, and revalidation on new heads.
 
-use std::{cell::RefCell, collections::BTreeMap};
+use std::{cell::RefCell, collections::BTreeMap, sync::Arc};
 
 use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_primitives::{Address, TxKind, U256};
+use alloy_primitives::{address, Address, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use supervm_primitives::{Account, RecoveredTx, TxEnvelope};
+use supervm_primitives::{Account, ChainSpec, RecoveredTx, StateChanges, TxCip64, TxEnvelope};
 use supervm_txpool::{PoolConfig, PoolEnv, TxPool};
-use supervm_vm::{StateError, StateReader};
+use supervm_vm::{genesis_state, PendingState, RateSnapshot, StateError, StateReader};
 
-fn env() -> PoolEnv {
-    PoolEnv {
-        chain_id: 31337,
-        block_gas_limit: 30_000_000,
-        base_fee: 10,
-        rates: Default::default(),
-    }
+const SUSD: Address = address!("0x00000000000000000000000000000000000005d1");
+
+/// Committed state in memory, built from a genesis and editable between "blocks".
+struct Memory {
+    accounts: RefCell<BTreeMap<Address, Account>>,
+    storage: BTreeMap<(Address, B256), U256>,
 }
 
-#[derive(Default)]
-struct MemState(RefCell<BTreeMap<Address, Account>>);
+impl Memory {
+    fn new(changes: &StateChanges) -> Self {
+        Self {
+            accounts: RefCell::new(
+                changes
+                    .accounts
+                    .iter()
+                    .filter_map(|(a, acc)| acc.map(|acc| (*a, acc)))
+                    .collect(),
+            ),
+            storage: changes
+                .storage
+                .iter()
+                .flat_map(|(a, slots)| slots.iter().map(move |(s, v)| ((*a, *s), *v)))
+                .collect(),
+        }
+    }
 
-impl MemState {
-    fn fund(&self, who: Address, nonce: u64) {
-        self.0.borrow_mut().insert(
+    fn set(&self, who: Address, nonce: u64, balance: U256) {
+        self.accounts.borrow_mut().insert(
             who,
             Account {
                 nonce,
-                ..Account::with_balance(U256::from(10u64.pow(18)))
+                ..Account::with_balance(balance)
             },
         );
     }
 }
 
-impl StateReader for MemState {
+impl StateReader for Memory {
     fn account(&self, address: Address) -> Result<Option<Account>, StateError> {
-        Ok(self.0.borrow().get(&address).copied())
+        Ok(self.accounts.borrow().get(&address).copied())
     }
 
-    fn storage(&self, _: Address, _: alloy_primitives::B256) -> Result<U256, StateError> {
-        Ok(U256::ZERO)
+    fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError> {
+        Ok(self
+            .storage
+            .get(&(address, slot))
+            .copied()
+            .unwrap_or_default())
     }
 }
 
 fn signer(seed: u8) -> PrivateKeySigner {
     PrivateKeySigner::from_bytes(&[seed; 32].into()).unwrap()
+}
+
+/// A state where signers 1..=6 hold ETH and the dev tokens, and the env of the next block.
+fn setup() -> (Memory, PoolEnv) {
+    let spec = ChainSpec::dev(31337, (1..=6).map(|i| signer(i).address()));
+    let genesis = genesis_state(&spec).unwrap();
+    let memory = Memory::new(&genesis);
+    let rates = RateSnapshot::read(&mut PendingState::new(&memory)).unwrap();
+    (
+        memory,
+        PoolEnv {
+            chain_id: 31337,
+            block_gas_limit: 30_000_000,
+            base_fee: 10,
+            rates: Arc::new(rates),
+        },
+    )
 }
 
 fn tx(signer: &PrivateKeySigner, nonce: u64, max_fee: u128, tip: u128) -> RecoveredTx {
@@ -65,50 +100,80 @@ fn tx(signer: &PrivateKeySigner, nonce: u64, max_fee: u128, tip: u128) -> Recove
         .unwrap()
 }
 
+/// A CIP-64 transfer paying in sUSD (fee fields in sUSD base units; rate 3/1e9).
+fn cip64(signer: &PrivateKeySigner, nonce: u64, max_fee: u128, tip: u128) -> RecoveredTx {
+    let tx = TxCip64 {
+        inner: TxEip1559 {
+            chain_id: 31337,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: tip,
+            to: TxKind::Call(Address::repeat_byte(9)),
+            value: U256::ZERO,
+            ..Default::default()
+        },
+        fee_currency: Some(SUSD),
+    };
+    let signature = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+    TxEnvelope::Cip64(tx.into_signed(signature))
+        .recover()
+        .unwrap()
+}
+
 #[test]
 fn duplicates_and_replacements() {
+    let (state, env) = setup();
     let pool = TxPool::new(PoolConfig::default());
-    let state = MemState::default();
     let alice = signer(1);
-    state.fund(alice.address(), 0);
-    pool.add(tx(&alice, 0, 100, 10), &env(), &state).unwrap();
-    let err = pool
-        .add(tx(&alice, 0, 100, 10), &env(), &state)
-        .unwrap_err();
-    assert_eq!(err.to_string(), "already known");
-    let err = pool
-        .add(tx(&alice, 0, 109, 11), &env(), &state)
-        .unwrap_err();
+    pool.add(tx(&alice, 0, 100, 10), &env, &state).unwrap();
+    assert_eq!(
+        pool.add(tx(&alice, 0, 100, 10), &env, &state)
+            .unwrap_err()
+            .to_string(),
+        "already known"
+    );
+    let err = pool.add(tx(&alice, 0, 109, 11), &env, &state).unwrap_err();
     assert_eq!(err.to_string(), "replacement transaction underpriced");
     let replacement = tx(&alice, 0, 110, 11);
-    pool.add(replacement.clone(), &env(), &state).unwrap();
-    let best: Vec<_> = pool.best(10).map(|t| t.hash).collect();
-    assert_eq!(best, vec![replacement.hash()]);
+    pool.add(replacement.clone(), &env, &state).unwrap();
+    assert_eq!(
+        pool.best(10).map(|t| t.hash).collect::<Vec<_>>(),
+        vec![replacement.hash()]
+    );
+    // A replacement in another fee token is compared in native units: 10 sUSD units per gas
+    // are worth 3.3e9 wei, far above the native tip of 11.
+    let in_token = cip64(&alice, 0, 20, 10);
+    pool.add(in_token.clone(), &env, &state).unwrap();
+    assert_eq!(pool.get(&in_token.hash()).unwrap().fee_token, Some(SUSD));
 }
 
 #[test]
 fn nonce_gaps_are_queued_until_filled() {
-    let pool = TxPool::new(PoolConfig::default());
-    let state = MemState::default();
+    let (state, env) = setup();
+    let pool = TxPool::new(PoolConfig {
+        max_queued_per_sender: 2,
+        ..PoolConfig::default()
+    });
     let alice = signer(2);
-    state.fund(alice.address(), 3);
-    let err = pool.add(tx(&alice, 2, 100, 1), &env(), &state).unwrap_err();
+    state.set(alice.address(), 3, U256::from(10u64).pow(U256::from(18)));
+    let err = pool.add(tx(&alice, 2, 100, 1), &env, &state).unwrap_err();
     assert!(err.to_string().starts_with("nonce too low"), "{err}");
-    let err = pool
-        .add(tx(&alice, 3 + 64, 100, 1), &env(), &state)
-        .unwrap_err();
-    assert!(err.to_string().starts_with("nonce too high"), "{err}");
-    pool.add(tx(&alice, 5, 100, 1), &env(), &state).unwrap();
-    assert_eq!(pool.counts().queued, 1);
+    pool.add(tx(&alice, 5, 100, 1), &env, &state).unwrap();
+    pool.add(tx(&alice, 4, 100, 1), &env, &state).unwrap();
+    let err = pool.add(tx(&alice, 6, 100, 1), &env, &state).unwrap_err();
+    assert!(
+        err.to_string().starts_with("nonce too high"),
+        "per-sender queue limit: {err}"
+    );
+    assert_eq!(pool.counts().queued, 2);
     assert!(!pool.has_pending());
-    assert_eq!(pool.pending_nonce(&alice.address(), 3), 3);
-    pool.add(tx(&alice, 3, 100, 1), &env(), &state).unwrap();
-    pool.add(tx(&alice, 4, 100, 1), &env(), &state).unwrap();
+    pool.add(tx(&alice, 3, 100, 1), &env, &state).unwrap();
     assert_eq!(pool.counts().pending, 3);
     assert_eq!(pool.pending_nonce(&alice.address(), 3), 6);
-    // The chain mines nonces 3 and 4: the pool drops them.
-    state.fund(alice.address(), 5);
-    pool.on_new_head(&state);
+    // The chain mines nonces 3 and 4: the pool drops them and keeps 5 pending.
+    state.set(alice.address(), 5, U256::from(10u64).pow(U256::from(18)));
+    pool.on_new_head(&state, &env);
     assert_eq!(pool.counts().pending, 1);
     assert_eq!(
         pool.best(10).map(|t| t.nonce()).collect::<Vec<_>>(),
@@ -117,46 +182,97 @@ fn nonce_gaps_are_queued_until_filled() {
 }
 
 #[test]
-fn best_orders_by_tip_and_keeps_nonce_order() {
+fn best_orders_by_tip_across_tokens_and_keeps_nonce_order() {
+    let (state, env) = setup();
     let pool = TxPool::new(PoolConfig::default());
-    let state = MemState::default();
-    let (alice, bob) = (signer(3), signer(4));
-    state.fund(alice.address(), 0);
-    state.fund(bob.address(), 0);
-    pool.add(tx(&alice, 0, 100, 1), &env(), &state).unwrap();
-    pool.add(tx(&alice, 1, 100, 50), &env(), &state).unwrap();
-    pool.add(tx(&bob, 0, 100, 20), &env(), &state).unwrap();
+    let (alice, bob, carol) = (signer(3), signer(4), signer(5));
+    pool.add(tx(&alice, 0, 100, 1), &env, &state).unwrap();
+    pool.add(tx(&alice, 1, 100, 50), &env, &state).unwrap();
+    pool.add(tx(&bob, 0, 100, 20), &env, &state).unwrap();
+    // 1 sUSD unit per gas of tip = 333,333,333 wei: the best of all.
+    pool.add(cip64(&carol, 0, 10, 1), &env, &state).unwrap();
     let order: Vec<_> = pool.best(10).map(|t| (t.tx.sender, t.nonce())).collect();
     assert_eq!(
         order,
         vec![
+            (carol.address(), 0),
             (bob.address(), 0),
             (alice.address(), 0),
             (alice.address(), 1)
         ]
     );
-    // Below the base fee nothing of that sender is offered.
-    let order: Vec<_> = pool.best(101).collect();
-    assert!(order.is_empty());
-    // An invalid transaction skips the rest of its sender.
     let mut best = pool.best(10);
     let first = best.next().unwrap();
     best.mark_invalid(&first);
-    assert_eq!(
-        best.map(|t| t.tx.sender).collect::<Vec<_>>(),
-        vec![alice.address(), alice.address()]
+    assert_eq!(best.count(), 3);
+}
+
+#[test]
+fn a_full_pool_evicts_the_cheapest_across_tokens() {
+    let (state, env) = setup();
+    let pool = TxPool::new(PoolConfig {
+        max_pending: 2,
+        ..PoolConfig::default()
+    });
+    let (alice, bob, carol, dave) = (signer(1), signer(2), signer(3), signer(4));
+    let cheap = tx(&alice, 0, 100, 2);
+    pool.add(cheap.clone(), &env, &state).unwrap();
+    pool.add(cip64(&bob, 0, 10, 1), &env, &state).unwrap();
+    // Not better than the cheapest: refused.
+    let err = pool.add(tx(&carol, 0, 100, 2), &env, &state).unwrap_err();
+    assert_eq!(err.to_string(), "transaction underpriced");
+    // Better: the cheapest (native, tip 2) is evicted, and the reason is remembered.
+    pool.add(tx(&dave, 0, 100, 50), &env, &state).unwrap();
+    assert!(pool.get(&cheap.hash()).is_none());
+    assert_eq!(pool.counts().pending, 2);
+    let dropped = pool.dropped();
+    assert_eq!(dropped.len(), 1);
+    assert!(dropped[0].reason.starts_with("evicted by"), "{dropped:?}");
+}
+
+#[test]
+fn revalidation_drops_unaffordable_and_unpriced_transactions() {
+    let (state, env) = setup();
+    let pool = TxPool::new(PoolConfig::default());
+    let (alice, bob) = (signer(1), signer(2));
+    let first = tx(&alice, 0, 100, 1);
+    pool.add(first.clone(), &env, &state).unwrap();
+    pool.add(tx(&alice, 1, 100, 1), &env, &state).unwrap();
+    let paid_in_token = cip64(&bob, 0, 10, 1);
+    pool.add(paid_in_token.clone(), &env, &state).unwrap();
+    // Alice's balance drops to nothing: her transactions can no longer pay.
+    state.set(alice.address(), 0, U256::ZERO);
+    // sUSD loses its price: the next block's snapshot has no rate for it.
+    let unpriced = PoolEnv {
+        rates: Arc::new(RateSnapshot::default()),
+        ..env.clone()
+    };
+    pool.on_new_head(&state, &unpriced);
+    assert!(pool.get(&first.hash()).is_none());
+    assert!(pool.get(&paid_in_token.hash()).is_none());
+    let reasons: Vec<String> = pool.dropped().into_iter().map(|d| d.reason).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("insufficient funds for gas * price + value")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("no fresh price for fee token sUSD")),
+        "{reasons:?}"
     );
 }
 
 #[test]
 fn stateless_rules() {
+    let (state, env) = setup();
     let pool = TxPool::new(PoolConfig::default());
-    let state = MemState::default();
-    let alice = signer(5);
-    state.fund(alice.address(), 0);
+    let alice = signer(6);
     let wrong_chain = PoolEnv {
         chain_id: 1,
-        ..env()
+        ..env.clone()
     };
     let err = pool
         .add(tx(&alice, 0, 100, 1), &wrong_chain, &state)
@@ -165,22 +281,20 @@ fn stateless_rules() {
         err.to_string().starts_with("invalid chain id for signer"),
         "{err}"
     );
-    let err = pool.add(tx(&alice, 0, 9, 1), &env(), &state).unwrap_err();
+    let err = pool.add(tx(&alice, 0, 9, 1), &env, &state).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("max fee per gas less than block base fee"),
         "{err}"
     );
-    let err = pool
-        .add(tx(&alice, 0, 100, 101), &env(), &state)
-        .unwrap_err();
+    let err = pool.add(tx(&alice, 0, 100, 101), &env, &state).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("max priority fee per gas higher than max fee per gas"),
         "{err}"
     );
-    let poor = signer(6);
-    let err = pool.add(tx(&poor, 0, 100, 1), &env(), &state).unwrap_err();
+    let poor = signer(99);
+    let err = pool.add(tx(&poor, 0, 100, 1), &env, &state).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("insufficient funds for gas * price + value"),

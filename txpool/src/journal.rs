@@ -1,0 +1,120 @@
+//! The pool journal: transactions accepted over this node's RPC are written to a file so they
+//! survive a restart, as geth's `transactions.rlp`. Each record is a 4-byte big-endian length
+//! followed by the EIP-2718 encoding. After every block the journal is rewritten with what the
+//! pool still holds (temp file + rename, so a crash leaves the old or the new journal whole).
+
+use std::{
+    fs::{self, File, OpenOptions},
+    io::{self, BufWriter, Read, Write},
+    path::{Path, PathBuf},
+};
+
+use parking_lot::Mutex;
+
+/// The journal file.
+pub struct Journal {
+    path: PathBuf,
+    writer: Mutex<Option<BufWriter<File>>>,
+}
+
+impl Journal {
+    /// A journal at `path` (created on first write).
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(None),
+        }
+    }
+
+    /// Reads every complete record; a torn last record (crash mid-write) is ignored.
+    pub fn load(&self) -> io::Result<Vec<Vec<u8>>> {
+        let mut bytes = Vec::new();
+        match File::open(&self.path) {
+            Ok(mut file) => file.read_to_end(&mut bytes)?,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(err),
+        };
+        let mut records = Vec::new();
+        let mut rest = bytes.as_slice();
+        while rest.len() >= 4 {
+            let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            let Some(record) = rest.get(4..4 + len) else {
+                break;
+            };
+            records.push(record.to_vec());
+            rest = &rest[4 + len..];
+        }
+        Ok(records)
+    }
+
+    /// Appends one transaction and flushes it to the operating system.
+    pub fn append(&self, encoded: &[u8]) -> io::Result<()> {
+        let mut writer = self.writer.lock();
+        if writer.is_none() {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
+            *writer = Some(BufWriter::new(file));
+        }
+        let Some(out) = writer.as_mut() else {
+            return Ok(());
+        };
+        write_record(out, encoded)?;
+        out.flush()
+    }
+
+    /// Replaces the journal with `transactions`.
+    pub fn rewrite<'a>(&self, transactions: impl IntoIterator<Item = &'a [u8]>) -> io::Result<()> {
+        let mut writer = self.writer.lock();
+        let temp = self.path.with_extension("tmp");
+        {
+            let mut out = BufWriter::new(File::create(&temp)?);
+            for tx in transactions {
+                write_record(&mut out, tx)?;
+            }
+            out.flush()?;
+            out.get_ref().sync_all()?;
+        }
+        fs::rename(&temp, &self.path)?;
+        *writer = None;
+        Ok(())
+    }
+}
+
+fn write_record(out: &mut impl Write, encoded: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(encoded.len())
+        .map_err(|_| io::Error::other("transaction too large for the journal"))?;
+    out.write_all(&len.to_be_bytes())?;
+    out.write_all(encoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_ignores_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::new(&dir.path().join("transactions.rlp"));
+        assert!(journal.load().unwrap().is_empty());
+        journal.append(b"first").unwrap();
+        journal.append(b"second").unwrap();
+        assert_eq!(
+            journal.load().unwrap(),
+            vec![b"first".to_vec(), b"second".to_vec()]
+        );
+        journal.rewrite([b"kept".as_slice()]).unwrap();
+        journal.append(b"after").unwrap();
+        assert_eq!(
+            journal.load().unwrap(),
+            vec![b"kept".to_vec(), b"after".to_vec()]
+        );
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("transactions.rlp"))
+            .unwrap();
+        file.write_all(&[0, 0, 0, 9, 1, 2]).unwrap();
+        assert_eq!(journal.load().unwrap().len(), 2);
+    }
+}

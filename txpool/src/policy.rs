@@ -1,0 +1,121 @@
+//! Miner policy: which fee tokens this node's blocks accept, at what minimum tip, and how much
+//! of a block each token may fill. Node-local, never consensus: transactions a miner does not
+//! accept stay pending for a miner who does.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloy_consensus::Transaction;
+use alloy_primitives::Address;
+
+use crate::PooledTx;
+
+/// Which fee tokens are accepted; the zero address stands for the native coin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AcceptedTokens {
+    /// Every token that can pay fees.
+    All,
+    /// Only these (zero address = native).
+    Only(BTreeSet<Address>),
+}
+
+/// A miner's policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinerPolicy {
+    /// Accepted fee tokens.
+    pub accepted: AcceptedTokens,
+    /// Minimum tip per gas, in native units (wei), per token (zero address = native).
+    pub min_tips: BTreeMap<Address, u128>,
+    /// Largest share of the block gas limit, in basis points, that transactions paying in a
+    /// token may use.
+    pub share_caps_bps: BTreeMap<Address, u64>,
+}
+
+impl Default for MinerPolicy {
+    fn default() -> Self {
+        Self {
+            accepted: AcceptedTokens::All,
+            min_tips: BTreeMap::new(),
+            share_caps_bps: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why a transaction waits instead of entering this block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Its fee token is not accepted.
+    TokenNotAccepted(Address),
+    /// Its tip (in native units) is below the token's minimum.
+    TipBelowMinimum {
+        /// The token.
+        token: Address,
+        /// The transaction's effective tip per gas, native units.
+        tip: u128,
+        /// The minimum.
+        minimum: u128,
+    },
+    /// The token's share of the block is used up.
+    ShareCapReached(Address),
+}
+
+impl MinerPolicy {
+    /// Whether `token` (zero = native) is accepted.
+    pub fn accepts(&self, token: Address) -> bool {
+        match &self.accepted {
+            AcceptedTokens::All => true,
+            AcceptedTokens::Only(set) => set.contains(&token),
+        }
+    }
+}
+
+/// Applies a policy while one block is built, tracking each token's share of the gas.
+pub struct BlockFilter<'a> {
+    policy: &'a MinerPolicy,
+    gas_limit: u64,
+    base_fee: u64,
+    used: BTreeMap<Address, u64>,
+}
+
+impl<'a> BlockFilter<'a> {
+    /// A filter for a block with this gas limit and base fee.
+    pub fn new(policy: &'a MinerPolicy, gas_limit: u64, base_fee: u64) -> Self {
+        Self {
+            policy,
+            gas_limit,
+            base_fee,
+            used: BTreeMap::new(),
+        }
+    }
+
+    /// Whether `tx` may enter the block now.
+    pub fn check(&self, tx: &PooledTx) -> Result<(), Skip> {
+        let token = tx.fee_token.unwrap_or_default();
+        if !self.policy.accepts(token) {
+            return Err(Skip::TokenNotAccepted(token));
+        }
+        let tip = tx
+            .fees
+            .native_tip_per_gas(self.base_fee, supervm_gas::Payment::Native);
+        let minimum = self.policy.min_tips.get(&token).copied().unwrap_or(0);
+        if tip < minimum {
+            return Err(Skip::TipBelowMinimum {
+                token,
+                tip,
+                minimum,
+            });
+        }
+        if let Some(cap) = self.policy.share_caps_bps.get(&token) {
+            let allowed = u128::from(self.gas_limit) * u128::from(*cap) / 10_000;
+            let used = self.used.get(&token).copied().unwrap_or(0);
+            if u128::from(used) + u128::from(tx.tx.tx.gas_limit()) > allowed {
+                return Err(Skip::ShareCapReached(token));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records gas used by an included transaction paying in `token`.
+    pub fn record(&mut self, token: Option<Address>, gas_used: u64) {
+        *self.used.entry(token.unwrap_or_default()).or_default() += gas_used;
+    }
+}

@@ -318,6 +318,74 @@ async fn only_reporters_report_and_only_governance_manages() {
         ),
         (U256::from(2), U256::from(60), U256::from(500))
     );
+    // A feed can have its own parameters; all zero returns it to the defaults.
+    let feed = abi_call(
+        "setFeedParams(address,uint256,uint256,uint256)",
+        &[
+            word_address(OUSD),
+            word_uint(U256::from(1)),
+            word_uint(U256::from(30)),
+            word_uint(U256::from(100)),
+        ],
+    );
+    s.rpc
+        .send_eip1559(
+            &governance,
+            ORACLE,
+            U256::ZERO,
+            feed,
+            300_000,
+            100 * GWEI,
+            GWEI,
+        )
+        .await
+        .unwrap();
+    s.rpc.call("evm_mine", json!([101])).await;
+    let own = s
+        .rpc
+        .view(
+            ORACLE,
+            &abi_call("feedParams(address)", &[word_address(OUSD)]),
+        )
+        .await;
+    assert_eq!(
+        (abi_word(&own, 0), abi_word(&own, 1), abi_word(&own, 2)),
+        (U256::from(1), U256::from(30), U256::from(100))
+    );
+    // With a quorum of one, a single report prices the token.
+    s.report_and_mine(&[0], seeded(), 110).await;
+    assert_eq!(s.price().await["status"], json!("ok"));
+    let reset = abi_call(
+        "setFeedParams(address,uint256,uint256,uint256)",
+        &[
+            word_address(OUSD),
+            word_uint(U256::ZERO),
+            word_uint(U256::ZERO),
+            word_uint(U256::ZERO),
+        ],
+    );
+    s.rpc
+        .send_eip1559(
+            &governance,
+            ORACLE,
+            U256::ZERO,
+            reset,
+            300_000,
+            100 * GWEI,
+            GWEI,
+        )
+        .await
+        .unwrap();
+    s.rpc.call("evm_mine", json!([111])).await;
+    let own = s
+        .rpc
+        .view(
+            ORACLE,
+            &abi_call("feedParams(address)", &[word_address(OUSD)]),
+        )
+        .await;
+    assert_eq!(abi_word(&own, 0), U256::from(2), "back to the defaults");
+
     // Invalid parameters are refused with a reason.
     let bad = abi_call(
         "setParams(uint256,uint256,uint256)",

@@ -14,8 +14,10 @@ sol! {
         function addReporter(address token, address reporter) external;
         /// Governance: remove a reporter of `token` (its report is discarded).
         function removeReporter(address token, address reporter) external;
-        /// Governance: aggregation parameters.
+        /// Governance: default aggregation parameters of every feed.
         function setParams(uint256 minReports, uint256 maxAgeSeconds, uint256 maxChangeBps) external;
+        /// Governance: parameters of one token's feed (all zero = use the defaults again).
+        function setFeedParams(address token, uint256 minReports, uint256 maxAgeSeconds, uint256 maxChangeBps) external;
 
         /// The accepted rate.
         function rateOf(address token) external view returns (uint256 numerator, uint256 denominator);
@@ -25,7 +27,9 @@ sol! {
         function lastUpdate(address token) external view returns (uint256);
         /// Whitelisted reporters of `token`.
         function reporters(address token) external view returns (address[]);
-        /// Aggregation parameters.
+        /// Default aggregation parameters.
         function params() external view returns (uint256 minReports, uint256 maxAgeSeconds, uint256 maxChangeBps);
+        /// The parameters in force for one token's feed.
+        function feedParams(address token) external view returns (uint256 minReports, uint256 maxAgeSeconds, uint256 maxChangeBps);
     }
 }

@@ -7,10 +7,11 @@
 //! - slot 0 `mapping(address token => Rate)`: accepted rate, two slots (numerator,
 //!   denominator); token base units per wei.
 //! - slot 1 `mapping(address token => Feed)`: status, lastUpdate, reportCount, median
-//!   (fixed-point), reporters (`address[]`), at consecutive slots.
+//!   (fixed-point), reporters (`address[]`), then the feed's own minReports, maxAgeSeconds,
+//!   maxChangeBps (zero = the defaults), at consecutive slots.
 //! - slot 2 `mapping(address token => mapping(address reporter => Report))`: price
 //!   (fixed-point), timestamp, whitelisted flag.
-//! - slots 3, 4, 5: minReports, maxAgeSeconds, maxChangeBps.
+//! - slots 3, 4, 5: default minReports, maxAgeSeconds, maxChangeBps.
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
@@ -50,6 +51,8 @@ struct FeedSlots {
     report_count: B256,
     median: B256,
     reporters: B256,
+    /// Per-feed parameters (minReports, maxAgeSeconds, maxChangeBps); zero = the default.
+    params: [B256; 3],
 }
 
 fn feed_slots(token: Address) -> FeedSlots {
@@ -60,6 +63,7 @@ fn feed_slots(token: Address) -> FeedSlots {
         report_count: offset(base, 2),
         median: offset(base, 3),
         reporters: offset(base, 4),
+        params: [offset(base, 5), offset(base, 6), offset(base, 7)],
     }
 }
 
@@ -169,6 +173,21 @@ pub fn params(state: &mut impl StateAccess) -> Result<FeedParams, StateError> {
     })
 }
 
+/// The parameters in force for `token`'s feed: its own if governance set them, else the
+/// defaults.
+pub fn feed_params(state: &mut impl StateAccess, token: Address) -> Result<FeedParams, StateError> {
+    let slots = feed_slots(token).params;
+    let own = FeedParams {
+        min_reports: state.storage(ORACLE, slots[0])?.saturating_to(),
+        max_age_seconds: state.storage(ORACLE, slots[1])?.saturating_to(),
+        max_change_bps: state.storage(ORACLE, slots[2])?.saturating_to(),
+    };
+    if own.min_reports == 0 {
+        return params(state);
+    }
+    Ok(own)
+}
+
 /// Writes the aggregation parameters (genesis, or governance after validation).
 pub fn set_params(state: &mut impl StateAccess, params: &FeedParams) {
     state.set_storage(ORACLE, MIN_REPORTS_SLOT, U256::from(params.min_reports));
@@ -240,8 +259,8 @@ fn remove_reporter(
 /// reporters get the median of fresh reports through the breaker, or become stale without a
 /// quorum; tokens without reporters keep a seeded rate as a fixed rate.
 pub fn end_block(state: &mut impl StateAccess, now: u64) -> Result<(), StateError> {
-    let params = params(state)?;
     for token in registry::tokens(state)? {
+        let params = feed_params(state, token)?;
         let slots = feed_slots(token);
         let previous_rate = rate(state, token)?;
         let previous_status = state.storage(ORACLE, slots.status)?;
@@ -388,6 +407,32 @@ pub(super) fn call(
                 U256::from(params.max_change_bps),
             )?;
             Bytes::new()
+        }
+        IOracleCalls::setFeedParams(c) => {
+            only_governance(state, gas)?;
+            let values = [c.minReports, c.maxAgeSeconds, c.maxChangeBps];
+            if values.iter().any(|v| !v.is_zero()) {
+                let params = FeedParams {
+                    min_reports: c.minReports.saturating_to(),
+                    max_age_seconds: c.maxAgeSeconds.saturating_to(),
+                    max_change_bps: c.maxChangeBps.saturating_to(),
+                };
+                params.validate().map_err(revert)?;
+            }
+            for (slot, value) in feed_slots(c.token).params.into_iter().zip(values) {
+                sstore(state, gas, ORACLE, slot, value)?;
+            }
+            Bytes::new()
+        }
+        IOracleCalls::feedParams(c) => {
+            gas.charge(super::SCHEDULE.sload * 6)?;
+            let p = feed_params(state, c.token)?;
+            IOracle::feedParamsCall::abi_encode_returns(&IOracle::feedParamsReturn {
+                minReports: U256::from(p.min_reports),
+                maxAgeSeconds: U256::from(p.max_age_seconds),
+                maxChangeBps: U256::from(p.max_change_bps),
+            })
+            .into()
         }
         IOracleCalls::rateOf(c) => {
             let (n, d) = rate_slots(c.token);

@@ -80,3 +80,12 @@ pub(crate) fn decode_tx(bytes: &[u8]) -> Result<RecoveredTx, StorageError> {
     let tx = TxEnvelope::decode_raw(&bytes[20..]).map_err(|err| corrupt(err.to_string()))?;
     Ok(RecoveredTx { tx, sender })
 }
+
+/// Address ‖ block number ‖ index in block.
+pub(crate) fn account_tx_key(address: &Address, block: u64, index: u32) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..28].copy_from_slice(&block.to_be_bytes());
+    key[28..].copy_from_slice(&index.to_be_bytes());
+    key
+}

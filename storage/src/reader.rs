@@ -6,7 +6,9 @@ use redb::ReadTransaction;
 use supervm_primitives::{Account, RateEntry, RecoveredTx, SealedBlock, StoredReceipt};
 
 use crate::{
-    codec::{account_history_key, decode, decode_tx, storage_history_key, storage_key},
+    codec::{
+        account_history_key, account_tx_key, decode, decode_tx, storage_history_key, storage_key,
+    },
     tables::*,
     StorageError,
 };
@@ -210,6 +212,37 @@ impl Reader {
             .get(number)?
             .map(|value| decode("rate_snapshots", value.value()))
             .transpose()
+    }
+
+    /// Transactions `address` sent or received, newest first, starting strictly before the
+    /// position `before` (block, index) when given; at most `limit`.
+    pub fn account_transactions(
+        &self,
+        address: &Address,
+        before: Option<(u64, u32)>,
+        limit: usize,
+    ) -> Result<Vec<(u64, u32, B256)>, StorageError> {
+        let table = self.txn.open_table(ACCOUNT_TRANSACTIONS)?;
+        let start = account_tx_key(address, 0, 0);
+        let end = match before {
+            Some((block, index)) => account_tx_key(address, block, index),
+            None => account_tx_key(address, u64::MAX, u32::MAX),
+        };
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for entry in table.range(start..end)?.rev() {
+            let (key, value) = entry?;
+            let key = key.value();
+            let block = u64::from_be_bytes(key[20..28].try_into().unwrap_or_default());
+            let index = u32::from_be_bytes(key[28..32].try_into().unwrap_or_default());
+            if block > self.head {
+                continue;
+            }
+            out.push((block, index, B256::from(value.value())));
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// Code by its hash.

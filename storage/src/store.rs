@@ -36,6 +36,7 @@ impl Store {
         txn.open_table(ACCOUNT_HISTORY)?;
         txn.open_table(STORAGE_HISTORY)?;
         txn.open_table(RATE_SNAPSHOTS)?;
+        txn.open_table(ACCOUNT_TRANSACTIONS)?;
         txn.open_table(META)?;
         txn.commit()?;
         Ok(Self { db: Arc::new(db) })

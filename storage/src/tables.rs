@@ -40,6 +40,10 @@ pub const ACCOUNT_HISTORY: TableDefinition<[u8; 28], &[u8]> =
 /// Address ‖ slot ‖ block number (big-endian) → slot value after that block.
 pub const STORAGE_HISTORY: TableDefinition<[u8; 60], [u8; 32]> =
     TableDefinition::new("storage_history");
+/// Address ‖ block number ‖ index in block (big-endian) → hash of a transaction the address
+/// sent or received: the per-account history, newest last, built at commit time.
+pub const ACCOUNT_TRANSACTIONS: TableDefinition<[u8; 32], [u8; 32]> =
+    TableDefinition::new("account_transactions");
 /// Block number → RLP list of the fee-token rates that priced that block.
 pub const RATE_SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("rate_snapshots");
 /// Singleton values: the head block number and the chain id (the genesis hash is entry 0 of

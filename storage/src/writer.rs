@@ -10,8 +10,8 @@ use supervm_primitives::{Account, RateEntry, SealedBlock, StateChanges, StoredRe
 
 use crate::{
     codec::{
-        account_history_key, decode, encode_tx, hashed_storage_key, rlp, storage_history_key,
-        storage_key, word,
+        account_history_key, account_tx_key, decode, encode_tx, hashed_storage_key, rlp,
+        storage_history_key, storage_key, word,
     },
     tables::*,
     trie, StorageError,
@@ -132,6 +132,7 @@ impl BlockWriter {
             let mut transactions = txn.open_table(TRANSACTIONS)?;
             let mut locations = txn.open_table(TX_LOCATIONS)?;
             let mut stored_receipts = txn.open_table(RECEIPTS)?;
+            let mut account_txs = txn.open_table(ACCOUNT_TRANSACTIONS)?;
             for (index, (tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
                 let hash = tx.hash();
                 hashes.extend_from_slice(hash.as_slice());
@@ -141,6 +142,15 @@ impl BlockWriter {
                     reason: "more than 2^32 transactions in a block".into(),
                 })?;
                 locations.insert(hash.0, (number, index))?;
+                let mut parties = vec![tx.sender];
+                if let Some(to) =
+                    alloy_consensus::Transaction::to(&tx.tx).filter(|to| *to != tx.sender)
+                {
+                    parties.push(to);
+                }
+                for party in parties {
+                    account_txs.insert(account_tx_key(&party, number, index), hash.0)?;
+                }
                 stored_receipts.insert(hash.0, rlp(receipt).as_slice())?;
             }
         }

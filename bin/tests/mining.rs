@@ -226,3 +226,18 @@ async fn journaled_transactions_survive_a_restart() {
     assert!(is_mined(&rpc, first).await);
     node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automine_does_not_spin_on_transactions_the_policy_skips() {
+    let node = TestNode::start(|c| c.mining.accepted_tokens = Some(vec![Address::ZERO])).await;
+    let rpc = node.rpc();
+    let skipped = send_cip64(&node, 1, SUSD, 100, 10).await;
+    let native = send_native(&node, 2, GWEI).await;
+    rpc.wait_receipt_json(native).await;
+    // Give a spinning sealer every chance to show itself, then count blocks.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let head = rpc.block_number().await;
+    assert!(head <= 3, "automine kept mining empty blocks: head {head}");
+    assert!(!is_mined(&rpc, skipped).await);
+    node.stop().await;
+}

@@ -82,7 +82,7 @@ pub struct RpcConfig {
     pub max_connections: u32,
     /// Maximum requests in one batch.
     pub max_batch_size: u32,
-    /// Serve `evm_*` dev controls (mining on demand) even on a non-loopback address.
+    /// Serve the admin namespaces (`miner_*`, `evm_*`) even on a non-loopback address.
     pub allow_remote_admin: bool,
 }
 
@@ -142,6 +142,18 @@ pub struct MiningConfig {
 }
 
 impl MiningConfig {
+    /// Checks the policy values.
+    pub fn validate(&self) -> Result<(), String> {
+        for (token, bps) in &self.share_caps_bps {
+            if *bps == 0 || *bps > 10_000 {
+                return Err(format!(
+                    "[miner] share_caps_bps for {token} is {bps}: it must be between 1 and 10000"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The miner policy this configuration starts with (changeable at runtime by `miner_*`).
     pub fn policy(&self) -> supervm_txpool::MinerPolicy {
         supervm_txpool::MinerPolicy {

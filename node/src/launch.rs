@@ -56,6 +56,9 @@ pub enum NodeError {
     /// The genesis tokens are invalid.
     #[error(transparent)]
     Genesis(#[from] supervm_vm::GenesisError),
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// The dev accounts could not be derived.
     #[error("{0}")]
     DevAccounts(String),
@@ -97,6 +100,7 @@ impl Node {
         let node_metrics = Arc::new(NodeMetrics::register(&mut registry));
         node_metrics.set_head(store.reader()?.head_number());
         let rpc_metrics = RpcMetrics::register(&mut registry);
+        config.mining.validate().map_err(NodeError::Config)?;
         let policy = Arc::new(RwLock::new(config.mining.policy()));
         let journal = Arc::new(Journal::new(&data_dir.join("transactions.rlp")));
         restore_journal(&journal, &spec, &store, &pool);

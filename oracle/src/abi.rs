@@ -6,7 +6,6 @@ sol! {
     /// Price feeds of fee tokens. Rates are token base units per wei as fractions.
     interface IOracle {
         event Reported(address indexed token, address indexed reporter, uint256 numerator, uint256 denominator);
-        event RateUpdated(address indexed token, uint256 numerator, uint256 denominator, uint8 status);
 
         /// Reporters only: the reporter's current price of `token`.
         function report(address token, uint256 numerator, uint256 denominator) external;

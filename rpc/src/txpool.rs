@@ -264,6 +264,7 @@ impl MinerApiServer for Txpool {
             ))
             .into());
         }
+        tracing::info!(%token, bps, "miner policy: share cap changed");
         let mut policy = self.ctx.policy.write();
         if bps == 10_000 {
             policy.share_caps_bps.remove(&token);

@@ -41,7 +41,11 @@ fn arg(name: &str, default: usize) -> usize {
 fn resident_bytes() -> usize {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|pages| pages.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|pages| pages.parse::<usize>().ok())
+        })
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
@@ -50,15 +54,29 @@ fn main() {
     let senders = arg("--senders", 10_000);
     let per_sender = arg("--per-sender", 10);
     let block = arg("--block", 10_000);
-    let addresses: Vec<Address> =
-        (0..senders).map(|i| Address::from_slice(&keccak256((i as u64).to_be_bytes())[12..])).collect();
+    let addresses: Vec<Address> = (0..senders)
+        .map(|i| Address::from_slice(&keccak256((i as u64).to_be_bytes())[12..]))
+        .collect();
     let state = Funded(
-        addresses.iter().map(|a| (*a, Account::with_balance(U256::from(10u64).pow(U256::from(24))))).collect(),
+        addresses
+            .iter()
+            .map(|a| {
+                (
+                    *a,
+                    Account::with_balance(U256::from(10u64).pow(U256::from(24))),
+                )
+            })
+            .collect(),
     );
     // Transactions with the sender attached: recovery is not part of what is measured.
     let signature = Signature::new(U256::from(1), U256::from(1), false);
     let txs: Vec<RecoveredTx> = (0..per_sender as u64)
-        .flat_map(|nonce| addresses.iter().enumerate().map(move |(i, sender)| (nonce, i, *sender)))
+        .flat_map(|nonce| {
+            addresses
+                .iter()
+                .enumerate()
+                .map(move |(i, sender)| (nonce, i, *sender))
+        })
         .map(|(nonce, i, sender)| {
             let tx = TxEip1559 {
                 chain_id: 31337,
@@ -70,11 +88,19 @@ fn main() {
                 value: U256::from(1),
                 ..Default::default()
             };
-            RecoveredTx { tx: TxEnvelope::Eip1559(Signed::new_unhashed(tx, signature)), sender }
+            RecoveredTx {
+                tx: TxEnvelope::Eip1559(Signed::new_unhashed(tx, signature)),
+                sender,
+            }
         })
         .collect();
     let total = txs.len();
-    let env = PoolEnv { chain_id: 31337, block_gas_limit: u64::MAX, base_fee: 1_000_000_000, rates: Arc::new(RateSnapshot::default()) };
+    let env = PoolEnv {
+        chain_id: 31337,
+        block_gas_limit: u64::MAX,
+        base_fee: 1_000_000_000,
+        rates: Arc::new(RateSnapshot::default()),
+    };
 
     let started = Instant::now();
     let mut baseline = HashMap::with_capacity(total);
@@ -84,7 +110,11 @@ fn main() {
     let baseline_time = started.elapsed();
     drop(baseline);
 
-    let pool = TxPool::new(PoolConfig { max_pending: total, max_queued: total, ..PoolConfig::default() });
+    let pool = TxPool::new(PoolConfig {
+        max_pending: total,
+        max_queued: total,
+        ..PoolConfig::default()
+    });
     let memory_before = resident_bytes();
     let started = Instant::now();
     let mut admitted = 0usize;
@@ -110,7 +140,11 @@ fn main() {
         insert_time.as_secs_f64(),
         insert_rate / baseline_rate
     );
-    println!("select: best {} of {total} in {:.2} ms", selected.len(), select_time.as_secs_f64() * 1000.0);
+    println!(
+        "select: best {} of {total} in {:.2} ms",
+        selected.len(),
+        select_time.as_secs_f64() * 1000.0
+    );
     println!(
         "memory: {:.0} bytes per pooled tx (resident growth {} KiB over {total} txs)",
         (memory_after.saturating_sub(memory_before)) as f64 / total as f64,

@@ -343,7 +343,7 @@ impl TxPool {
     }
 
     /// A replacement must raise both fee fields by the bump: as signed when it pays in the
-    /// same token, in native units otherwise.
+    /// same token with fields in the same unit, in native units otherwise.
     fn is_sufficient_bump(&self, old: &PooledTx, new: &PooledTx) -> bool {
         let factor = 100 + u128::from(self.config.price_bump_percent);
         let raised = |old: &TxFees, new: &TxFees| {
@@ -351,7 +351,8 @@ impl TxPool {
                 && new.max_priority_fee_per_gas
                     >= old.max_priority_fee_per_gas.saturating_mul(factor) / 100
         };
-        if old.fee_token == new.fee_token {
+        let cip64 = |tx: &PooledTx| matches!(tx.tx.tx, supervm_primitives::TxEnvelope::Cip64(_));
+        if old.fee_token == new.fee_token && cip64(old) == cip64(new) {
             raised(&old.signed_fees, &new.signed_fees)
         } else {
             raised(&old.fees, &new.fees)
@@ -454,11 +455,8 @@ impl TxPool {
             }
             inner.recount(&sender);
         }
-        let has_pending = inner.pending_total > 0;
-        drop(inner);
-        if has_pending {
-            self.pending_added.notify_one();
-        }
+        // No notification here: the sealer keeps mining while blocks take transactions, and
+        // waking it for transactions its policy skips would mine empty blocks back to back.
     }
 
     /// Pending and queued counts.

@@ -24,6 +24,8 @@ pub struct NodeConfig {
     pub storage: StorageConfig,
     /// The JSON-RPC server.
     pub rpc: RpcConfig,
+    /// The gRPC explorer API.
+    pub grpc: GrpcConfig,
     /// The Prometheus metrics endpoint.
     pub metrics: MetricsConfig,
     /// Block production and the miner's fee-token policy (`[miner]` in TOML).
@@ -97,6 +99,28 @@ impl Default for RpcConfig {
             max_connections: 500,
             max_batch_size: 1000,
             allow_remote_admin: false,
+        }
+    }
+}
+
+/// `[grpc]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcConfig {
+    /// Serve the gRPC explorer API.
+    pub enabled: bool,
+    /// Listen address.
+    pub addr: IpAddr,
+    /// Port (0 = any free port).
+    pub port: u16,
+}
+
+impl Default for GrpcConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 50051,
         }
     }
 }

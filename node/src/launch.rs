@@ -66,7 +66,9 @@ pub enum NodeError {
 
 /// A running node.
 pub struct Node {
+    store: Store,
     rpc: RpcServer,
+    grpc_addr: Option<SocketAddr>,
     metrics_addr: Option<SocketAddr>,
     data_dir: PathBuf,
     spec: Arc<ChainSpec>,
@@ -90,6 +92,7 @@ impl Node {
         });
         let (data_dir, temp_dir) = resolve_data_dir(&config, spec.chain_id())?;
         let store = Store::open(&data_dir.join("chain.redb"))?;
+        let store_handle = store.clone();
         let genesis_state = supervm_vm::genesis_state(&spec)?;
         let genesis = store.init_genesis(&spec, &genesis_state)?;
         tracing::info!(chain_id = spec.chain_id(), genesis = %genesis.hash, data_dir = %data_dir.display(), "store opened");
@@ -145,12 +148,24 @@ impl Node {
             max_batch_size: config.rpc.max_batch_size,
             admin: config.rpc.allow_remote_admin || config.rpc.addr.is_loopback(),
         };
-        let rpc = supervm_rpc::start(context, rpc_config, rpc_metrics)
+        let context = Arc::new(context);
+        let rpc = supervm_rpc::start(context.clone(), rpc_config, rpc_metrics)
             .await
             .map_err(|source| NodeError::Bind {
                 addr: rpc_addr,
                 source,
             })?;
+
+        let grpc_addr = if config.grpc.enabled {
+            let addr = SocketAddr::new(config.grpc.addr, config.grpc.port);
+            let (bound, task) = supervm_rpc::grpc::serve(context, addr, shutdown_rx.clone())
+                .await
+                .map_err(|source| NodeError::Bind { addr, source })?;
+            tasks.push(task);
+            Some(bound)
+        } else {
+            None
+        };
 
         let metrics_addr = if config.metrics.enabled {
             let addr = SocketAddr::new(config.metrics.addr, config.metrics.port);
@@ -163,7 +178,9 @@ impl Node {
             None
         };
         Ok(Self {
+            store: store_handle,
             rpc,
+            grpc_addr,
             metrics_addr,
             data_dir,
             spec,
@@ -179,9 +196,19 @@ impl Node {
         self.rpc.addr()
     }
 
+    /// Where the gRPC explorer API listens, if enabled.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc_addr
+    }
+
     /// Where `/metrics` is served, if enabled.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The chain store (for in-process readers such as benchmarks).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The data directory in use.

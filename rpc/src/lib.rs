@@ -29,6 +29,7 @@ mod error;
 mod eth;
 mod fees;
 mod filters;
+pub mod grpc;
 mod metrics;
 mod net;
 mod pubsub;

@@ -100,11 +100,11 @@ fn module(
 
 /// Binds the server and starts serving.
 pub async fn start(
-    ctx: RpcContext,
+    ctx: Arc<RpcContext>,
     config: RpcServerConfig,
     metrics: RpcMetrics,
 ) -> std::io::Result<RpcServer> {
-    let module = module(Arc::new(ctx), config.admin).map_err(std::io::Error::other)?;
+    let module = module(ctx, config.admin).map_err(std::io::Error::other)?;
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_body_bytes)
         .max_response_body_size(config.max_response_body_bytes)

@@ -75,6 +75,7 @@ pub fn test_config(data_dir: &Path) -> NodeConfig {
     let mut config = NodeConfig::default();
     config.rpc.port = 0;
     config.metrics.port = 0;
+    config.grpc.port = 0;
     config.storage.data_dir = Some(data_dir.to_path_buf());
     config
 }

@@ -1,0 +1,74 @@
+//! The gRPC explorer API (`supervm.explorer.v1`, protos in `rpc/proto/`): blocks,
+//! transactions, receipts, accounts, tokens and rates, paginated, plus a resumable live block
+//! stream; served by tonic with server reflection.
+
+mod convert;
+mod page;
+mod services;
+mod stream;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::RpcContext;
+
+/// Generated protobuf types and service traits.
+#[allow(missing_docs, clippy::all)]
+pub mod proto {
+    tonic::include_proto!("supervm.explorer.v1");
+
+    /// The encoded file descriptor set, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("explorer_descriptor");
+}
+
+/// Binds `addr` and serves the explorer API until `shutdown` turns true. Returns the bound
+/// address and the server task.
+pub async fn serve(
+    ctx: Arc<RpcContext>,
+    addr: SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(std::io::Error::other)?;
+    let api = services::Explorer {
+        ctx,
+        shutdown: shutdown.clone(),
+    };
+    let router = tonic::transport::Server::builder()
+        .add_service(reflection)
+        .add_service(proto::block_service_server::BlockServiceServer::new(
+            api.clone(),
+        ))
+        .add_service(proto::transaction_service_server::TransactionServiceServer::new(api.clone()))
+        .add_service(proto::account_service_server::AccountServiceServer::new(
+            api.clone(),
+        ))
+        .add_service(proto::token_service_server::TokenServiceServer::new(
+            api.clone(),
+        ))
+        .add_service(proto::node_service_server::NodeServiceServer::new(api));
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            while shutdown.changed().await.is_ok() {
+                if *shutdown.borrow() {
+                    break;
+                }
+            }
+        };
+        if let Err(err) = router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)
+            .await
+        {
+            tracing::error!(%err, "gRPC server failed");
+        }
+    });
+    tracing::info!(addr = %bound, "gRPC explorer API listening");
+    Ok((bound, task))
+}

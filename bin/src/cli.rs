@@ -6,6 +6,7 @@ use alloy_primitives::Address;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use supervm_node::{Node, NodeConfig};
+use supervm_oracle::feeder::{self, Feeder, FeederConfig};
 
 /// SuperVM: an Ethereum-compatible node where gas can be paid in any registered token.
 #[derive(Debug, Parser)]
@@ -21,6 +22,11 @@ enum Command {
     Dev(DevArgs),
     /// Run a node from a configuration file.
     Node(NodeArgs),
+    /// Report fee-token prices to the oracle contract from HTTP price APIs (see docs/oracle.md).
+    ///
+    /// The reporter key comes from the keystore or environment variable named in the
+    /// configuration's [key] section, never from the command line.
+    OracleFeeder(FeederArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +55,12 @@ struct DevArgs {
     /// Start from this geth-format genesis file instead of the development genesis.
     #[arg(long, value_name = "FILE")]
     genesis: Option<PathBuf>,
+    /// gRPC explorer API port; 0 picks a free port.
+    #[arg(long, default_value_t = 50051)]
+    grpc_port: u16,
+    /// Do not serve the gRPC explorer API.
+    #[arg(long)]
+    no_grpc: bool,
     /// Prometheus metrics port; 0 picks a free port.
     #[arg(long, default_value_t = 9001)]
     metrics_port: u16,
@@ -79,9 +91,35 @@ struct NodeArgs {
     port: Option<u16>,
 }
 
+#[derive(Debug, Args)]
+struct FeederArgs {
+    /// TOML configuration file (see docs/oracle.md).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+}
+
+/// What an invocation runs, with its configuration loaded and checked.
+#[derive(Debug)]
+pub enum Task {
+    /// A node (`dev` or `node`).
+    Node(Box<NodeConfig>),
+    /// The oracle price feeder.
+    Feeder(Box<FeederConfig>),
+}
+
 impl Cli {
-    /// The configuration this invocation asks for.
-    pub fn node_config(&self) -> anyhow::Result<NodeConfig> {
+    /// Loads the configuration this invocation asks for.
+    pub fn task(&self) -> anyhow::Result<Task> {
+        match &self.command {
+            Command::OracleFeeder(args) => {
+                Ok(Task::Feeder(Box::new(FeederConfig::load(&args.config)?)))
+            }
+            Command::Dev(_) | Command::Node(_) => Ok(Task::Node(Box::new(self.node_config()?))),
+        }
+    }
+
+    /// The node configuration of `dev` and `node`.
+    fn node_config(&self) -> anyhow::Result<NodeConfig> {
         match &self.command {
             Command::Dev(args) => {
                 let mut config = NodeConfig::default();
@@ -93,6 +131,8 @@ impl Cli {
                 config.mining.manual = args.no_mining;
                 config.chain.chain_id = args.chain_id;
                 config.chain.genesis = args.genesis.clone();
+                config.grpc.port = args.grpc_port;
+                config.grpc.enabled = !args.no_grpc;
                 config.metrics.port = args.metrics_port;
                 config.metrics.enabled = !args.no_metrics;
                 config.dev.accounts = args.accounts;
@@ -112,12 +152,39 @@ impl Cli {
                 }
                 Ok(config)
             }
+            Command::OracleFeeder(_) => anyhow::bail!("oracle-feeder does not run a node"),
         }
     }
 }
 
+/// Runs the task until Ctrl-C or SIGTERM.
+pub async fn run(task: Task) -> anyhow::Result<()> {
+    match task {
+        Task::Node(config) => run_node(*config).await,
+        Task::Feeder(config) => run_feeder(*config).await,
+    }
+}
+
+/// Runs the price feeder until Ctrl-C or SIGTERM.
+async fn run_feeder(config: FeederConfig) -> anyhow::Result<()> {
+    let signer = feeder::load_signer(&config.key, feeder::process_env)
+        .context("loading the reporter key")?;
+    let feeder = Feeder::connect(config, signer, std::sync::Arc::new(feeder::SystemClock))
+        .await
+        .context("starting the oracle feeder")?;
+    feeder
+        .run(async {
+            if let Err(err) = wait_for_signal().await {
+                tracing::error!(error = %err, "cannot listen for signals; stopping");
+            }
+        })
+        .await
+        .context("running the oracle feeder")?;
+    Ok(())
+}
+
 /// Runs the node until Ctrl-C or SIGTERM.
-pub async fn run(config: NodeConfig) -> anyhow::Result<()> {
+async fn run_node(config: NodeConfig) -> anyhow::Result<()> {
     let node = Node::launch(config).await.context("starting the node")?;
     print_banner(&node);
     wait_for_signal().await?;
@@ -172,6 +239,9 @@ fn print_banner(node: &Node) {
     }
     println!("Chain id:     {}", spec.chain_id());
     println!("Data dir:     {}", node.data_dir().display());
+    if let Some(addr) = node.grpc_addr() {
+        println!("gRPC:         {addr} (explorer API, reflection on)");
+    }
     if let Some(addr) = node.metrics_addr() {
         println!("Metrics:      http://{addr}/metrics");
     }

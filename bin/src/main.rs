@@ -13,9 +13,9 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let config = cli.node_config()?;
+    let task = cli.task()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(cli::run(config))
+    runtime.block_on(cli::run(task))
 }

@@ -11,6 +11,9 @@
 //!   ──► accepted rate + status ──► the next block's rate snapshot prices fee payments
 //! ```
 //!
+//! The off-chain half, `supervm oracle-feeder`, is the [`feeder`] module (operating guide:
+//! `docs/oracle.md`).
+//!
 //! ## Invariants
 //!
 //! - On-chain aggregation is integer math on fixed-point prices ([`PRICE_SCALE`]): the same
@@ -21,5 +24,6 @@
 
 pub mod abi;
 pub mod aggregate;
+pub mod feeder;
 
 pub use aggregate::{FeedParams, FeedStatus, Report, Update, PRICE_SCALE};

@@ -162,6 +162,26 @@ pub(crate) fn rates_at(reader: &Reader, number: u64) -> Result<Arc<RateSnapshot>
     ))
 }
 
+/// The environment an estimate on the post-state of `number` runs in: the block that would
+/// follow it (next number, a later timestamp, its base fee), so gas that depends on the block
+/// — such as storing a timestamp where zero was — is what the transaction will really use.
+fn estimate_env(ctx: &RpcContext, reader: &Reader, number: u64) -> Result<BlockEnv, RpcError> {
+    let header = reader.header(number)?.ok_or_else(header_not_found)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    Ok(BlockEnv {
+        number: header.number + 1,
+        timestamp: now.max(header.timestamp + 1),
+        beneficiary: ctx.beneficiary,
+        base_fee: next_block_base_fee(&ctx.spec, &header),
+        gas_limit: header.gas_limit,
+        base_fee_recipient: ctx.spec.base_fee_recipient(),
+        rates: rates_at(reader, number)?,
+    })
+}
+
 fn call_env(reader: &Reader, number: u64) -> Result<BlockEnv, RpcError> {
     let header = reader.header(number)?.ok_or_else(header_not_found)?;
     Ok(BlockEnv {
@@ -312,7 +332,7 @@ fn sign_request(
         Some(gas) => gas,
         None => {
             request.nonce = None;
-            let env = call_env(reader, head)?;
+            let env = estimate_env(ctx, reader, head)?;
             let msg = call_message(&request, &env)?;
             estimate(reader, head, &env, msg)?
         }
@@ -505,9 +525,9 @@ impl EthApiServer for EthApi {
     async fn estimate_gas(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<U64> {
         Ok(self
             .ctx
-            .read(move |_, reader| {
+            .read(move |ctx, reader| {
                 let number = state_block(reader, block)?;
-                let env = call_env(reader, number)?;
+                let env = estimate_env(ctx, reader, number)?;
                 let msg = call_message(&request, &env)?;
                 Ok(U64::from(estimate(reader, number, &env, msg)?))
             })

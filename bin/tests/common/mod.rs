@@ -489,7 +489,16 @@ impl BinNode {
         let stderr_path = data_dir.parent().unwrap_or(data_dir).join(log_name);
         let stderr = std::fs::File::create(&stderr_path).expect("create log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_supervm"))
-            .args(["dev", "--port", "0", "--metrics-port", "0", "--data-dir"])
+            .args([
+                "dev",
+                "--port",
+                "0",
+                "--metrics-port",
+                "0",
+                "--grpc-port",
+                "0",
+                "--data-dir",
+            ])
             .arg(data_dir)
             .args(extra)
             .stdin(Stdio::null())

@@ -78,7 +78,7 @@ impl Fraction {
     /// Parses a decimal number exactly: `[-+]digits[.digits][(e|E)[-+]digits]`, also `.5` and
     /// `5.`. JSON numbers are a subset. Zero and negative values are errors: neither is a price.
     pub fn parse_decimal(text: &str) -> Result<Self, FractionError> {
-        let syntax = || FractionError::Syntax(truncate(text));
+        let syntax = || FractionError::Syntax(snippet(text));
         let (negative, rest) = match text.as_bytes().first() {
             Some(b'-') => (true, &text[1..]),
             Some(b'+') => (false, &text[1..]),
@@ -221,8 +221,8 @@ fn pow10(n: u64) -> Result<U256, FractionError> {
     Ok(U256::from(10u64).pow(U256::from(n)))
 }
 
-/// The first characters of an unparsable value, for error messages.
-fn truncate(text: &str) -> String {
+/// The first characters of a value, for error messages and `/health`.
+pub(super) fn snippet(text: &str) -> String {
     const MAX: usize = 40;
     match text.char_indices().nth(MAX) {
         Some((at, _)) => format!("{}…", &text[..at]),

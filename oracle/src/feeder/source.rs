@@ -143,7 +143,7 @@ pub fn extract_quote(body: &[u8], pointer: &str) -> Result<Fraction, SourceError
     } else if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
         Fraction::parse_decimal(raw).map_err(|e| classify(e, raw))?
     } else {
-        return Err(SourceError::NotNumeric(snippet(raw)));
+        return Err(SourceError::NotNumeric(super::fraction::snippet(raw)));
     };
     Ok(quote)
 }
@@ -158,8 +158,10 @@ pub fn convert(quote: Fraction, invert: bool, scale: Fraction) -> Result<Fractio
 
 fn classify(error: FractionError, text: &str) -> SourceError {
     match error {
-        FractionError::Syntax(_) => SourceError::NotNumeric(snippet(text)),
-        FractionError::Zero | FractionError::Negative => SourceError::NotPositive(snippet(text)),
+        FractionError::Syntax(_) => SourceError::NotNumeric(super::fraction::snippet(text)),
+        FractionError::Zero | FractionError::Negative => {
+            SourceError::NotPositive(super::fraction::snippet(text))
+        }
         FractionError::Overflow => SourceError::OutOfRange,
     }
 }
@@ -198,15 +200,6 @@ fn resolve<'a>(root: &'a RawValue, pointer: &str) -> Result<&'a RawValue, Source
         };
     }
     Ok(current)
-}
-
-/// The first characters of a value, for error messages and `/health`.
-fn snippet(text: &str) -> String {
-    const MAX: usize = 40;
-    match text.char_indices().nth(MAX) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
 }
 
 #[cfg(test)]

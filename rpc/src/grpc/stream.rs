@@ -20,8 +20,10 @@ use tonic::Status;
 use super::{convert, proto};
 use crate::RpcContext;
 
-/// Messages buffered per stream.
+/// Messages buffered per stream (plus one slot reserved for the final error).
 const STREAM_BUFFER: usize = 256;
+/// How often a full buffer is checked for room.
+const BUFFER_POLL: Duration = Duration::from_millis(20);
 /// How long a client may leave a full buffer unread.
 pub(super) const SLOW_CONSUMER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -61,18 +63,26 @@ async fn stored(
     .map_err(|e| Status::internal(e.to_string()))?
 }
 
-/// Sends one item; `false` when the stream is over (client gone or too slow).
-async fn deliver(tx: &mpsc::Sender<Item>, item: Item, next: u64) -> bool {
-    match tx.send_timeout(item, SLOW_CONSUMER_TIMEOUT).await {
-        Ok(()) => true,
-        Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+/// Sends the message of block `number`; `false` when the stream is over (client gone or too
+/// slow). One slot of the buffer is kept free for the final RESOURCE_EXHAUSTED status, so a
+/// slow client always receives it, after the messages already buffered.
+async fn deliver(tx: &mpsc::Sender<Item>, item: Item, number: u64) -> bool {
+    let deadline = tokio::time::Instant::now() + SLOW_CONSUMER_TIMEOUT;
+    loop {
+        if tx.is_closed() {
+            return false;
+        }
+        if tx.capacity() > 1 {
+            return tx.try_send(item).is_ok();
+        }
+        if tokio::time::Instant::now() >= deadline {
             let status = Status::resource_exhausted(format!(
-                "stream consumer too slow: resume with from_number = {next}"
+                "stream consumer too slow: resume with from_number = {number}"
             ));
             let _ = tx.try_send(Err(status));
-            false
+            return false;
         }
-        Err(mpsc::error::SendTimeoutError::Closed(_)) => false,
+        tokio::time::sleep(BUFFER_POLL).await;
     }
 }
 
@@ -83,7 +93,7 @@ pub(super) fn start(
     full: bool,
     mut shutdown: watch::Receiver<bool>,
 ) -> ReceiverStream<Item> {
-    let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+    let (tx, rx) = mpsc::channel(STREAM_BUFFER + 1);
     let events = ctx.events.subscribe();
     tokio::spawn(async move {
         tokio::select! {
@@ -109,7 +119,7 @@ async fn follow(
             loop {
                 match stored(&ctx, next).await {
                     Ok((_, Some(executed))) => {
-                        if !deliver(&tx, Ok(message(&executed, full)), next + 1).await {
+                        if !deliver(&tx, Ok(message(&executed, full)), next).await {
                             return;
                         }
                         next += 1;
@@ -132,7 +142,7 @@ async fn follow(
                         if number > next {
                             break;
                         }
-                        if !deliver(&tx, Ok(message(&executed, full)), next + 1).await {
+                        if !deliver(&tx, Ok(message(&executed, full)), next).await {
                             return;
                         }
                         next += 1;

@@ -330,6 +330,25 @@ async fn transactions_accounts_tokens_and_node() {
         .unwrap()
         .into_inner();
     assert_eq!(older.transactions[0].hash, hashes[0].to_string());
+    // The token recipient is indexed from the Transfer log, not only from `to`.
+    let bob_history = accounts
+        .list_account_transactions(proto::ListAccountTransactionsRequest {
+            address: bob.to_string(),
+            page_size: 10,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let bob_hashes: Vec<String> = bob_history
+        .transactions
+        .iter()
+        .map(|t| t.hash.clone())
+        .collect();
+    assert_eq!(
+        bob_hashes,
+        vec![hashes[1].to_string(), hashes[0].to_string()]
+    );
     let bad = accounts
         .get_account(proto::GetAccountRequest {
             address: "nope".into(),

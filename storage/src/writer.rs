@@ -17,6 +17,26 @@ use crate::{
     trie, StorageError,
 };
 
+/// keccak256("Transfer(address,address,uint256)"): the ERC-20 event whose `from` and `to`
+/// are indexed as parties of the transaction.
+const TRANSFER_TOPIC: B256 =
+    alloy_primitives::b256!("0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
+
+/// Senders and recipients of the token transfers a transaction logged.
+fn transfer_parties(receipt: &StoredReceipt) -> impl Iterator<Item = Address> + '_ {
+    receipt
+        .logs
+        .iter()
+        .filter(|log| log.topics().len() == 3 && log.topics()[0] == TRANSFER_TOPIC)
+        .flat_map(|log| {
+            [
+                Address::from_word(log.topics()[1]),
+                Address::from_word(log.topics()[2]),
+            ]
+        })
+        .filter(|party| *party != Address::ZERO)
+}
+
 /// An open write transaction for one block.
 ///
 /// Dropping it without [`BlockWriter::commit`] aborts everything it wrote, which is how a block
@@ -142,12 +162,9 @@ impl BlockWriter {
                     reason: "more than 2^32 transactions in a block".into(),
                 })?;
                 locations.insert(hash.0, (number, index))?;
-                let mut parties = vec![tx.sender];
-                if let Some(to) =
-                    alloy_consensus::Transaction::to(&tx.tx).filter(|to| *to != tx.sender)
-                {
-                    parties.push(to);
-                }
+                let mut parties = BTreeSet::from([tx.sender]);
+                parties.extend(alloy_consensus::Transaction::to(&tx.tx));
+                parties.extend(transfer_parties(receipt));
                 for party in parties {
                     account_txs.insert(account_tx_key(&party, number, index), hash.0)?;
                 }

@@ -1,6 +1,7 @@
 //! The EIP-1559 base-fee update rule.
 
 use alloy_eips::eip1559::BaseFeeParams;
+use supervm_primitives::{ChainSpec, Header};
 
 /// Base fee of the block after `parent`, per EIP-1559: it rises when the parent used more
 /// than `gas_limit / elasticity` and falls when it used less, by at most `1 / denominator`.
@@ -11,6 +12,17 @@ pub fn next_base_fee(
     params: BaseFeeParams,
 ) -> u64 {
     params.next_block_base_fee(parent_gas_used, parent_gas_limit, parent_base_fee)
+}
+
+/// Base fee of the block after `parent` under `spec`'s EIP-1559 parameters; a parent without a
+/// base fee (a pre-London genesis) counts as the chain's initial base fee.
+pub fn next_block_base_fee(spec: &ChainSpec, parent: &Header) -> u64 {
+    next_base_fee(
+        parent.gas_used,
+        parent.gas_limit,
+        parent.base_fee_per_gas.unwrap_or(spec.initial_base_fee()),
+        spec.base_fee_params(),
+    )
 }
 
 #[cfg(test)]

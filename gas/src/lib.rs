@@ -24,7 +24,7 @@ pub mod fees;
 pub mod intrinsic;
 pub mod rate;
 
-pub use base_fee::next_base_fee;
+pub use base_fee::{next_base_fee, next_block_base_fee};
 pub use fees::{FeeError, Payment, Settlement, TxFees};
 pub use intrinsic::intrinsic_gas;
 pub use rate::Rate;

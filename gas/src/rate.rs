@@ -31,12 +31,6 @@ impl Rate {
         })
     }
 
-    /// The native coin priced in itself: 1/1.
-    pub const ONE: Self = Self {
-        numerator: U256::from_limbs([1, 0, 0, 0]),
-        denominator: U256::from_limbs([1, 0, 0, 0]),
-    };
-
     /// The numerator.
     pub fn numerator(&self) -> U256 {
         self.numerator

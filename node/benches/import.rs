@@ -21,7 +21,7 @@ use alloy_primitives::{keccak256, Address, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use supervm_gas::next_base_fee;
+use supervm_gas::next_block_base_fee;
 use supervm_primitives::{
     receipts_root, transactions_root, ChainSpec, RecoveredTx, SealedBlock, StoredReceipt, TxCip64,
     TxEnvelope,
@@ -143,12 +143,7 @@ fn run(accounts: usize, workload: Workload, txs_per_block: usize, blocks: usize)
     let mut phases = Phases::default();
     let mut committed = 0usize;
     for block_index in 0..blocks {
-        let base_fee = next_base_fee(
-            parent.header.gas_used,
-            parent.header.gas_limit,
-            parent.header.base_fee_per_gas.unwrap_or(0),
-            spec.base_fee_params(),
-        );
+        let base_fee = next_block_base_fee(&spec, &parent.header);
         // Signing is the client's work, not the node's: done before timing.
         let raw: Vec<Vec<u8>> = (0..txs_per_block)
             .map(|i| {

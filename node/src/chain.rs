@@ -6,7 +6,7 @@ use alloy_consensus::{Header, Typed2718, EMPTY_OMMER_ROOT_HASH};
 use alloy_primitives::{Address, Bloom, B256};
 use parking_lot::RwLock;
 use supervm_consensus::{Decided, ExecutionClient};
-use supervm_gas::next_base_fee;
+use supervm_gas::next_block_base_fee;
 use supervm_primitives::{
     receipts_root, transactions_root, ChainSpec, ExecutedBlock, RateEntry, RecoveredTx,
     SealedBlock, StoredReceipt,
@@ -68,12 +68,7 @@ impl Chain {
             number: parent.number + 1,
             timestamp: timestamp.max(parent.timestamp + 1),
             beneficiary,
-            base_fee: next_base_fee(
-                parent.gas_used,
-                parent.gas_limit,
-                parent.base_fee_per_gas.unwrap_or(spec.initial_base_fee()),
-                spec.base_fee_params(),
-            ),
+            base_fee: next_block_base_fee(spec, parent),
             gas_limit: spec.gas_limit(),
             base_fee_recipient: spec.base_fee_recipient(),
             rates,

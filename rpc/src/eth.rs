@@ -10,7 +10,7 @@ use alloy_serde::JsonStorageKey;
 use alloy_serde::WithOtherFields;
 use alloy_signer::SignerSync;
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
-use supervm_gas::TxFees;
+use supervm_gas::{next_block_base_fee, TxFees};
 use supervm_primitives::{RecoveredTx, TxCip64, TxEnvelope};
 use supervm_storage::Reader;
 use supervm_txpool::PoolEnv;
@@ -25,7 +25,7 @@ use crate::{
         rpc_block, rpc_receipts, rpc_transaction, tx_context, RpcBlock, RpcReceipt, RpcTransaction,
     },
     error::header_not_found,
-    fees::{fee_history, next_block_base_fee, suggested_tip},
+    fees::{fee_history, suggested_tip},
     RpcError,
 };
 

@@ -1,9 +1,8 @@
 //! Fee suggestions (`eth_gasPrice`, `eth_maxPriorityFeePerGas`) and `eth_feeHistory`.
 
-use alloy_consensus::Header;
 use alloy_primitives::U256;
 use alloy_rpc_types_eth::FeeHistory;
-use supervm_gas::next_base_fee;
+use supervm_gas::next_block_base_fee;
 use supervm_primitives::{ChainSpec, SealedBlock};
 use supervm_storage::Reader;
 
@@ -17,16 +16,6 @@ const SUGGESTION_PERCENTILE: usize = 60;
 const DEFAULT_TIP: u128 = 1_000_000_000;
 /// Most blocks one `eth_feeHistory` call may cover (geth's limit).
 pub(crate) const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
-
-/// Base fee of the block after `parent`.
-pub(crate) fn next_block_base_fee(spec: &ChainSpec, parent: &Header) -> u64 {
-    next_base_fee(
-        parent.gas_used,
-        parent.gas_limit,
-        parent.base_fee_per_gas.unwrap_or(spec.initial_base_fee()),
-        spec.base_fee_params(),
-    )
-}
 
 /// The tip to suggest: the 60th percentile of the tips paid in the last 20 blocks, or
 /// 1 gwei when those blocks hold no transactions.

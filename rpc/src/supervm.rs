@@ -8,8 +8,8 @@ use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use serde::Serialize;
 use supervm_oracle::PRICE_SCALE;
 use supervm_vm::{
-    system::{self, layout, oracle, registry},
-    PendingState, StateAccess, StoreState,
+    system::{self, oracle, registry},
+    PendingState, StoreState,
 };
 
 use crate::{block_id::number_of_tag, context::RpcContext, eth::rates_at, RpcError};
@@ -143,24 +143,20 @@ impl SupervmApiServer for Supervm {
                     }),
                     total_supply: U256::ZERO,
                 }];
-                for token in registry::tokens(&mut state).map_err(internal)? {
-                    let (_, enabled) = registry::status(&mut state, token).map_err(internal)?;
-                    let rate = rates.get(&token);
-                    let word = |state: &mut PendingState<_>, slot| {
-                        state.storage(token, slot).map_err(internal)
-                    };
+                for info in registry::token_infos(&mut state).map_err(internal)? {
+                    let rate = rates.get(&info.address);
                     list.push(FeeTokenJson {
-                        address: token,
-                        symbol: layout::decode_short_string(word(&mut state, layout::SYMBOL_SLOT)?),
-                        name: layout::decode_short_string(word(&mut state, layout::NAME_SLOT)?),
-                        decimals: word(&mut state, layout::DECIMALS_SLOT)?.saturating_to(),
-                        enabled,
+                        address: info.address,
+                        symbol: info.symbol,
+                        name: info.name,
+                        decimals: info.decimals,
+                        enabled: info.enabled,
                         usable_for_fees: rate.is_some(),
                         rate: rate.map(|r| RateJson {
                             numerator: r.numerator(),
                             denominator: r.denominator(),
                         }),
-                        total_supply: word(&mut state, layout::TOTAL_SUPPLY_SLOT)?,
+                        total_supply: info.total_supply,
                     });
                 }
                 Ok(list)
@@ -180,13 +176,11 @@ impl SupervmApiServer for Supervm {
                 let mut state = PendingState::new(StoreState::new(reader, head));
                 let internal = |e: supervm_vm::StateError| RpcError::Internal(e.to_string());
                 let mut list = Vec::new();
-                for token in registry::tokens(&mut state).map_err(internal)? {
-                    let (_, enabled) = registry::status(&mut state, token).map_err(internal)?;
-                    let feed = oracle::feed(&mut state, token).map_err(internal)?;
-                    let symbol = layout::token_symbol(&mut state, token).map_err(internal)?;
+                for info in registry::token_infos(&mut state).map_err(internal)? {
+                    let feed = oracle::feed(&mut state, info.address).map_err(internal)?;
                     list.push(TokenPriceJson {
-                        address: token,
-                        symbol,
+                        address: info.address,
+                        symbol: info.symbol,
                         rate: feed.rate.map(|r| RateJson {
                             numerator: r.numerator(),
                             denominator: r.denominator(),
@@ -198,11 +192,7 @@ impl SupervmApiServer for Supervm {
                         report_count: feed.report_count,
                         newest_report_age: feed.newest_report.map(|at| now.saturating_sub(at)),
                         last_update: feed.last_update,
-                        status: if enabled {
-                            feed.status.name()
-                        } else {
-                            "disabled"
-                        },
+                        status: feed.status.display(info.enabled),
                     });
                 }
                 Ok(list)

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use alloy_consensus::Transaction;
-use supervm_gas::{intrinsic_gas, next_base_fee, Payment, TxFees};
+use supervm_gas::{intrinsic_gas, next_block_base_fee, Payment, TxFees};
 use supervm_primitives::{ChainSpec, RecoveredTx};
 use supervm_storage::{Reader, StorageError};
 use supervm_vm::{
@@ -35,12 +35,7 @@ impl PoolEnv {
             table: "headers",
             reason: format!("head block {head} is missing"),
         })?;
-        let base_fee = next_base_fee(
-            parent.gas_used,
-            parent.gas_limit,
-            parent.base_fee_per_gas.unwrap_or(spec.initial_base_fee()),
-            spec.base_fee_params(),
-        );
+        let base_fee = next_block_base_fee(spec, &parent);
         let rates = RateSnapshot::read(&mut PendingState::new(StoreState::new(reader, head)))
             .map_err(|e| e.0)?;
         Ok(Self {

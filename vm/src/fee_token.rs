@@ -48,11 +48,6 @@ impl RateSnapshot {
         Ok(Self(rates))
     }
 
-    /// A snapshot from explicit rates (tests, benchmarks).
-    pub fn from_rates(rates: impl IntoIterator<Item = (Address, Rate)>) -> Self {
-        Self(rates.into_iter().collect())
-    }
-
     /// The rate of `token` in this block, if it can pay fees.
     pub fn get(&self, token: &Address) -> Option<Rate> {
         self.0.get(token).copied()

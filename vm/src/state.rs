@@ -104,11 +104,6 @@ impl<R: StateReader> PendingState<R> {
         }
     }
 
-    /// The committed state underneath.
-    pub fn base(&self) -> &R {
-        &self.base
-    }
-
     /// The changes to commit; accounts left empty are deleted (EIP-161) unless they hold
     /// storage.
     pub fn into_changes(self) -> StateChanges {

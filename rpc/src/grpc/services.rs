@@ -269,16 +269,13 @@ impl AccountService for Explorer {
                 let mut state = PendingState::new(StoreState::new(reader, head));
                 let account = state.account(address).map_err(internal)?;
                 let mut token_balances = Vec::new();
-                for token in registry::tokens(&mut state).map_err(internal)? {
+                for info in registry::token_infos(&mut state).map_err(internal)? {
                     token_balances.push(proto::TokenBalance {
-                        token: token.to_string(),
-                        symbol: layout::token_symbol(&mut state, token).map_err(internal)?,
-                        decimals: state
-                            .storage(token, layout::DECIMALS_SLOT)
-                            .map_err(internal)?
-                            .saturating_to(),
+                        token: info.address.to_string(),
+                        symbol: info.symbol,
+                        decimals: u32::from(info.decimals),
                         balance: state
-                            .storage(token, layout::balance_slot(address))
+                            .storage(info.address, layout::balance_slot(address))
                             .map_err(internal)?
                             .to_string(),
                     });
@@ -348,27 +345,19 @@ impl TokenService for Explorer {
                 let rates = rates_at(reader, head).map_err(|e: RpcError| internal(e))?;
                 let mut state = PendingState::new(StoreState::new(reader, head));
                 let mut tokens = Vec::new();
-                for token in registry::tokens(&mut state).map_err(internal)? {
-                    let (_, enabled) = registry::status(&mut state, token).map_err(internal)?;
-                    let feed = oracle::feed(&mut state, token).map_err(internal)?;
-                    let word = |state: &mut PendingState<_>, slot| {
-                        state.storage(token, slot).map_err(internal)
-                    };
+                for info in registry::token_infos(&mut state).map_err(internal)? {
+                    let feed = oracle::feed(&mut state, info.address).map_err(internal)?;
                     tokens.push(proto::Token {
-                        address: token.to_string(),
-                        name: layout::decode_short_string(word(&mut state, layout::NAME_SLOT)?),
-                        symbol: layout::decode_short_string(word(&mut state, layout::SYMBOL_SLOT)?),
-                        decimals: word(&mut state, layout::DECIMALS_SLOT)?.saturating_to(),
-                        enabled,
+                        address: info.address.to_string(),
+                        name: info.name,
+                        symbol: info.symbol,
+                        decimals: u32::from(info.decimals),
+                        enabled: info.enabled,
                         rate: rates
-                            .get(&token)
+                            .get(&info.address)
                             .map(|r| rate_message(r.numerator(), r.denominator())),
-                        status: if enabled {
-                            feed.status.name().to_string()
-                        } else {
-                            "disabled".to_string()
-                        },
-                        total_supply: word(&mut state, layout::TOTAL_SUPPLY_SLOT)?.to_string(),
+                        status: feed.status.display(info.enabled).to_string(),
+                        total_supply: info.total_supply.to_string(),
                     });
                 }
                 Ok(tokens)

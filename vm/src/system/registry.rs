@@ -14,8 +14,8 @@ use super::{
     },
     emit,
     layout::{
-        balance_slot, encode_short_string, mapping_slot, DECIMALS_SLOT, NAME_SLOT, SYMBOL_SLOT,
-        TOTAL_SUPPLY_SLOT,
+        balance_slot, decode_short_string, encode_short_string, mapping_slot, DECIMALS_SLOT,
+        NAME_SLOT, SYMBOL_SLOT, TOTAL_SUPPLY_SLOT,
     },
     revert, sload, sstore, Call, CallError, CallResult, GasMeter, SystemContract, TOKEN_REGISTRY,
 };
@@ -80,6 +80,40 @@ pub fn status(state: &mut impl StateAccess, token: Address) -> Result<(bool, boo
         flags & REGISTERED != U256::ZERO,
         flags & ENABLED != U256::ZERO,
     ))
+}
+
+/// What explorers and fee-token listings show of a registered token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Its address.
+    pub address: Address,
+    /// ERC-20 name.
+    pub name: String,
+    /// ERC-20 symbol.
+    pub symbol: String,
+    /// ERC-20 decimals.
+    pub decimals: u8,
+    /// Whether governance lets it pay for gas.
+    pub enabled: bool,
+    /// Total supply in base units.
+    pub total_supply: U256,
+}
+
+/// Every registered token with its metadata, in registration order.
+pub fn token_infos(state: &mut impl StateAccess) -> Result<Vec<TokenInfo>, StateError> {
+    let mut infos = Vec::new();
+    for token in tokens(state)? {
+        let (_, enabled) = status(state, token)?;
+        infos.push(TokenInfo {
+            address: token,
+            name: decode_short_string(state.storage(token, NAME_SLOT)?),
+            symbol: decode_short_string(state.storage(token, SYMBOL_SLOT)?),
+            decimals: state.storage(token, DECIMALS_SLOT)?.saturating_to(),
+            enabled,
+            total_supply: state.storage(token, TOTAL_SUPPLY_SLOT)?,
+        });
+    }
+    Ok(infos)
 }
 
 /// A token to register.

@@ -1,11 +1,14 @@
 //! Command-line parsing: flags override the TOML configuration, which overrides defaults.
 
-use std::{net::IpAddr, path::PathBuf};
+use std::{net::IpAddr, num::NonZeroUsize, path::PathBuf};
 
 use alloy_primitives::Address;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use supervm_node::{Node, NodeConfig};
+use supervm_node::{
+    exec_bench::{self, ExecBenchParams, Workload},
+    Node, NodeConfig,
+};
 use supervm_oracle::feeder::{self, Feeder, FeederConfig};
 
 /// SuperVM: an Ethereum-compatible node where gas can be paid in any registered token.
@@ -27,6 +30,48 @@ enum Command {
     /// The reporter key comes from the keystore or environment variable named in the
     /// configuration's [key] section, never from the command line.
     OracleFeeder(FeederArgs),
+    /// Measure the node's performance (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Build signed blocks on a fresh temporary store, execute and import them, and print
+    /// committed transactions per second for each thread count.
+    Exec(ExecArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExecArgs {
+    /// Accounts in the state (senders and recipients); 2 makes every transaction conflict.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(2..))]
+    accounts: u64,
+    /// Transactions per block.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    txs: u64,
+    /// Executor threads; a comma-separated list measures each, in one run [default: cores].
+    #[arg(long, value_delimiter = ',')]
+    threads: Vec<NonZeroUsize>,
+    /// Block contents.
+    #[arg(long, value_enum, default_value_t = WorkloadArg::Native)]
+    workload: WorkloadArg,
+    /// Executions of each block for the execution figure (the median is reported).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    iterations: u64,
+    /// Print one JSON object per thread count, one per line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum WorkloadArg {
+    /// Native transfers.
+    Native,
+    /// sUSD transfers paying gas in sUSD.
+    Token,
+    /// Native, sUSD, and CIP-64 (gas in sUSD) transfers in turn.
+    Mixed,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +121,9 @@ struct DevArgs {
     /// Address that receives transaction tips.
     #[arg(long, value_name = "ADDRESS")]
     beneficiary: Option<Address>,
+    /// Threads executing each block (Block-STM); 0 = one per core.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    exec_threads: usize,
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +153,13 @@ pub enum Task {
     Node(Box<NodeConfig>),
     /// The oracle price feeder.
     Feeder(Box<FeederConfig>),
+    /// `bench exec`, printing JSON lines when `json` is set.
+    BenchExec {
+        /// What to measure.
+        params: ExecBenchParams,
+        /// Machine-readable output.
+        json: bool,
+    },
 }
 
 impl Cli {
@@ -115,6 +170,10 @@ impl Cli {
                 Ok(Task::Feeder(Box::new(FeederConfig::load(&args.config)?)))
             }
             Command::Dev(_) | Command::Node(_) => Ok(Task::Node(Box::new(self.node_config()?))),
+            Command::Bench(BenchCommand::Exec(args)) => Ok(Task::BenchExec {
+                params: args.params()?,
+                json: args.json,
+            }),
         }
     }
 
@@ -137,6 +196,7 @@ impl Cli {
                 config.metrics.enabled = !args.no_metrics;
                 config.dev.accounts = args.accounts;
                 config.dev.mnemonic = args.mnemonic.clone();
+                config.execution.threads = args.exec_threads;
                 if let Some(beneficiary) = args.beneficiary {
                     config.mining.beneficiary = beneficiary;
                 }
@@ -152,7 +212,9 @@ impl Cli {
                 }
                 Ok(config)
             }
-            Command::OracleFeeder(_) => anyhow::bail!("oracle-feeder does not run a node"),
+            Command::OracleFeeder(_) | Command::Bench(_) => {
+                anyhow::bail!("this command does not run a node")
+            }
         }
     }
 }
@@ -162,7 +224,65 @@ pub async fn run(task: Task) -> anyhow::Result<()> {
     match task {
         Task::Node(config) => run_node(*config).await,
         Task::Feeder(config) => run_feeder(*config).await,
+        Task::BenchExec { params, json } => {
+            tokio::task::spawn_blocking(move || run_exec_bench(&params, json)).await?
+        }
     }
+}
+
+impl ExecArgs {
+    fn params(&self) -> anyhow::Result<ExecBenchParams> {
+        let threads = if self.threads.is_empty() {
+            vec![std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)]
+        } else {
+            self.threads.clone()
+        };
+        Ok(ExecBenchParams {
+            accounts: usize::try_from(self.accounts).context("--accounts is too large")?,
+            txs: usize::try_from(self.txs).context("--txs is too large")?,
+            threads,
+            workload: match self.workload {
+                WorkloadArg::Native => Workload::Native,
+                WorkloadArg::Token => Workload::Token,
+                WorkloadArg::Mixed => Workload::Mixed,
+            },
+            iterations: usize::try_from(self.iterations).context("--iterations is too large")?,
+        })
+    }
+}
+
+/// Runs `bench exec` and prints its figures.
+fn run_exec_bench(params: &ExecBenchParams, json: bool) -> anyhow::Result<()> {
+    let reports = exec_bench::run(params).context("running the execution benchmark")?;
+    let baseline = reports.first().map(|r| r.tps);
+    for report in &reports {
+        if json {
+            println!("{}", report.to_json());
+            continue;
+        }
+        let ratio = baseline.map_or(1.0, |base| report.tps / base);
+        println!(
+            "workload={} accounts={} txs={} threads={} committed={} | execute {:.0} tx/s ({:.2}x first) \
+             {:.2} ms, aborts {}{} | import {:.0} tx/s: recover {:.2} ms, root {:.2} ms, commit {:.2} ms",
+            report.workload.name(),
+            report.accounts,
+            report.txs,
+            report.threads,
+            report.committed,
+            report.tps,
+            ratio,
+            report.execute_secs * 1e3,
+            report.aborts,
+            report
+                .fell_back_at
+                .map_or_else(String::new, |at| format!(", sequential from tx {at}")),
+            report.import_tps,
+            report.recover_secs * 1e3,
+            report.root_secs * 1e3,
+            report.commit_secs * 1e3,
+        );
+    }
+    Ok(())
 }
 
 /// Runs the price feeder until Ctrl-C or SIGTERM.

@@ -1,24 +1,22 @@
 //! The chain: builds blocks from the pool, commits them, and announces them.
 
-use std::{sync::Arc, time::Instant};
+use std::{collections::BTreeSet, sync::Arc, time::Instant};
 
-use alloy_consensus::{Header, Typed2718, EMPTY_OMMER_ROOT_HASH};
-use alloy_primitives::{Address, Bloom, B256};
+use alloy_consensus::{Header, Transaction};
+use alloy_primitives::{Address, B256};
 use parking_lot::RwLock;
 use supervm_consensus::{Decided, ExecutionClient};
 use supervm_gas::next_block_base_fee;
-use supervm_primitives::{
-    receipts_root, transactions_root, ChainSpec, ExecutedBlock, RateEntry, RecoveredTx,
-    SealedBlock, StoredReceipt,
-};
+use supervm_primitives::{ChainSpec, ExecutedBlock, RateEntry, RecoveredTx};
 use supervm_storage::{BlockWriter, StorageError, Store};
-use supervm_txpool::{BlockFilter, Journal, MinerPolicy, PoolEnv, TxPool};
-use supervm_vm::{
-    execute_tx, BlockEnv, InvalidTx, Message, PendingState, RateSnapshot, StoreState,
-};
+use supervm_txpool::{BlockFilter, Journal, MinerPolicy, PoolEnv, PooledTx, TxPool};
+use supervm_vm::{BlockEnv, BlockExecutor, PendingState, RateSnapshot, StateError, StoreState};
 use tokio::sync::broadcast;
 
-use crate::metrics::NodeMetrics;
+use crate::{
+    block_exec::{execute_transactions, seal_block},
+    metrics::NodeMetrics,
+};
 
 /// Why a block could not be built or committed.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +24,9 @@ pub enum ChainError {
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// State could not be read during execution.
+    #[error(transparent)]
+    State(#[from] StateError),
     /// The head block is missing from the store.
     #[error("head block {0} is missing from the store")]
     MissingHead(u64),
@@ -52,6 +53,8 @@ pub struct Chain {
     pub(crate) policy: Arc<RwLock<MinerPolicy>>,
     /// Where pool transactions are kept across restarts.
     pub(crate) journal: Arc<Journal>,
+    /// Runs the block's transactions (in parallel when it has the threads).
+    pub(crate) executor: BlockExecutor,
 }
 
 impl Chain {
@@ -83,79 +86,33 @@ impl Chain {
         let parent_hash = reader
             .block_hash(head)?
             .ok_or(ChainError::MissingHead(head))?;
-        let mut state = PendingState::new(StoreState::new(&reader, head));
-        let rates = Arc::new(RateSnapshot::read(&mut state).map_err(|e| ChainError::Storage(e.0))?);
+        let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(StoreState::new(
+            &reader, head,
+        )))?);
         let env = Self::next_block_env(&self.spec, &parent, timestamp, self.beneficiary, rates);
-        let mut transactions: Vec<RecoveredTx> = Vec::new();
-        let mut receipts: Vec<StoredReceipt> = Vec::new();
-        let mut invalid = Vec::new();
-        let mut gas_used = 0u64;
-        let policy = self.policy.read().clone();
-        let mut filter = BlockFilter::new(&policy, env.gas_limit, env.base_fee);
-        let mut best = self.pool.best(env.base_fee);
-        while let Some(pooled) = best.next() {
-            let msg = Message::from_tx(&pooled.tx);
-            if gas_used.saturating_add(msg.gas_limit) > env.gas_limit {
-                // Does not fit; the sender's later nonces cannot go before it.
-                best.mark_invalid(&pooled);
-                continue;
-            }
-            if let Err(skip) = filter.check(&pooled) {
-                // Not for this miner: it stays pending for one who accepts it.
-                tracing::debug!(hash = %pooled.hash, ?skip, "transaction left pending by miner policy");
-                best.mark_invalid(&pooled);
-                continue;
-            }
-            match execute_tx(&env, &msg, &mut state) {
-                Ok(outcome) => {
-                    gas_used += outcome.gas_used;
-                    filter.record(outcome.fee_token, outcome.gas_used);
-                    receipts.push(StoredReceipt {
-                        tx_type: pooled.tx.tx.ty(),
-                        success: outcome.success,
-                        cumulative_gas_used: gas_used,
-                        gas_used: outcome.gas_used,
-                        effective_gas_price: outcome.effective_gas_price,
-                        logs: outcome.logs,
-                        fee_token: outcome.fee_token.unwrap_or_default(),
-                        fee_paid: outcome.settlement.paid(),
-                    });
-                    transactions.push(pooled.tx.clone());
-                }
-                Err(InvalidTx::State(err)) => return Err(ChainError::Storage(err.0)),
-                Err(err) => {
-                    best.mark_invalid(&pooled);
-                    invalid.push((pooled.hash, err.to_string()));
-                }
-            }
-        }
-        // End of block: the oracle aggregates its feeds; the result prices the next block.
-        supervm_vm::system::oracle::end_block(&mut state, env.timestamp)
-            .map_err(|e| ChainError::Storage(e.0))?;
-        let changes = state.into_changes();
+        let candidates = self.select(&env);
+        let txs: Vec<RecoveredTx> = candidates.iter().map(|p| p.tx.clone()).collect();
+        let executed =
+            execute_transactions(&self.executor, &env, &txs, StoreState::new(&reader, head))?;
+        // The sender's first failure is the transaction's own fault; its later nonces
+        // failed only because of it and stay pending.
+        let mut failed_senders = BTreeSet::new();
+        let invalid = executed
+            .invalid
+            .iter()
+            .filter(|(index, _)| failed_senders.insert(txs[*index].sender))
+            .map(|(index, err)| (candidates[*index].hash, err.to_string()))
+            .collect();
+        let transactions: Vec<RecoveredTx> = executed
+            .included
+            .iter()
+            .map(|index| txs[*index].clone())
+            .collect();
         drop(reader);
         let mut writer = self.store.begin_block()?;
-        writer.apply_state(env.number, &changes)?;
+        writer.apply_state(env.number, &executed.changes)?;
         let state_root = writer.state_root()?;
-        let logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut bloom, r| {
-            bloom.accrue_bloom(&r.bloom());
-            bloom
-        });
-        let header = Header {
-            parent_hash,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
-            beneficiary: env.beneficiary,
-            state_root,
-            transactions_root: transactions_root(&transactions),
-            receipts_root: receipts_root(&receipts),
-            logs_bloom,
-            number: env.number,
-            gas_limit: env.gas_limit,
-            gas_used,
-            timestamp: env.timestamp,
-            base_fee_per_gas: Some(env.base_fee),
-            ..Default::default()
-        };
+        let block = seal_block(&env, parent_hash, state_root, transactions, &executed.receipts);
         let rates = env
             .rates
             .iter()
@@ -166,8 +123,8 @@ impl Chain {
             })
             .collect();
         let executed = ExecutedBlock {
-            block: SealedBlock::new(header, transactions),
-            receipts,
+            block,
+            receipts: executed.receipts,
         };
         Ok(Proposal {
             executed,
@@ -176,6 +133,34 @@ impl Chain {
             invalid,
             started,
         })
+    }
+
+    /// Picks the block's transactions from the pool, best tip first. Each reserves its full
+    /// gas limit (the block is executed in parallel after selection, so gas used is not known
+    /// yet); a transaction that does not fit, or that the miner's policy refuses, waits with
+    /// its sender's later nonces.
+    fn select(&self, env: &BlockEnv) -> Vec<Arc<PooledTx>> {
+        let policy = self.policy.read().clone();
+        let mut filter = BlockFilter::new(&policy, env.gas_limit, env.base_fee);
+        let mut reserved = 0u64;
+        let mut selected = Vec::new();
+        let mut best = self.pool.best(env.base_fee);
+        while let Some(pooled) = best.next() {
+            let gas_limit = pooled.tx.tx.gas_limit();
+            if reserved.saturating_add(gas_limit) > env.gas_limit {
+                best.mark_invalid(&pooled);
+                continue;
+            }
+            if let Err(skip) = filter.check(&pooled) {
+                tracing::debug!(hash = %pooled.hash, ?skip, "transaction left pending by miner policy");
+                best.mark_invalid(&pooled);
+                continue;
+            }
+            reserved += gas_limit;
+            filter.record(pooled.fee_token, gas_limit);
+            selected.push(pooled);
+        }
+        selected
     }
 
     fn commit(&self, proposal: Proposal) -> Result<Decided, ChainError> {

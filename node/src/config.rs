@@ -33,6 +33,8 @@ pub struct NodeConfig {
     pub mining: MiningConfig,
     /// Transaction pool limits.
     pub pool: PoolLimits,
+    /// Block execution.
+    pub execution: ExecutionConfig,
     /// Development accounts.
     pub dev: DevConfig,
 }
@@ -191,6 +193,25 @@ impl MiningConfig {
                 .map(|(t, v)| (*t, u128::from(*v)))
                 .collect(),
             share_caps_bps: self.share_caps_bps.clone(),
+        }
+    }
+}
+
+/// `[execution]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExecutionConfig {
+    /// Threads that execute a block's transactions (Block-STM) and recover senders in
+    /// batches; 0 = one per available core.
+    pub threads: usize,
+}
+
+impl ExecutionConfig {
+    /// The executor this configuration asks for.
+    pub fn executor(&self) -> supervm_vm::BlockExecutor {
+        match std::num::NonZeroUsize::new(self.threads) {
+            Some(threads) => supervm_vm::BlockExecutor::new(threads),
+            None => supervm_vm::BlockExecutor::default(),
         }
     }
 }

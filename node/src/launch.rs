@@ -10,12 +10,12 @@ use std::{
 use parking_lot::RwLock;
 use prometheus_client::registry::Registry;
 use supervm_consensus::{DevSealer, MiningMode, SystemClock};
-use supervm_primitives::TxEnvelope;
+use supervm_primitives::{recover_all, TxEnvelope};
 use supervm_primitives::{ChainSpec, ChainSpecError};
 use supervm_rpc::{RpcContext, RpcMetrics, RpcServer, RpcServerConfig};
 use supervm_storage::{StorageError, Store};
 use supervm_txpool::{Journal, PoolEnv, TxPool};
-use supervm_vm::StoreState;
+use supervm_vm::{StateError, StoreState};
 use tokio::{
     sync::{broadcast, watch},
     task::JoinHandle,
@@ -106,7 +106,8 @@ impl Node {
         config.mining.validate().map_err(NodeError::Config)?;
         let policy = Arc::new(RwLock::new(config.mining.policy()));
         let journal = Arc::new(Journal::new(&data_dir.join("transactions.rlp")));
-        restore_journal(&journal, &spec, &store, &pool);
+        let executor = config.execution.executor();
+        restore_journal(&journal, &spec, &store, &pool, executor.threads());
         let chain = Arc::new(Chain {
             spec: spec.clone(),
             store: store.clone(),
@@ -116,6 +117,7 @@ impl Node {
             metrics: node_metrics.clone(),
             policy: policy.clone(),
             journal: journal.clone(),
+            executor,
         });
         let mode = match (config.mining.manual, config.mining.block_time) {
             (true, _) => MiningMode::Manual,
@@ -239,7 +241,13 @@ impl Node {
 
 /// Re-admits the journaled transactions of the previous run; those no longer valid (mined,
 /// replaced, unaffordable) are dropped with a log line.
-fn restore_journal(journal: &Journal, spec: &ChainSpec, store: &Store, pool: &TxPool) {
+fn restore_journal(
+    journal: &Journal,
+    spec: &ChainSpec,
+    store: &Store,
+    pool: &TxPool,
+    threads: usize,
+) {
     let records = match journal.load() {
         Ok(records) => records,
         Err(err) => {
@@ -250,12 +258,17 @@ fn restore_journal(journal: &Journal, spec: &ChainSpec, store: &Store, pool: &Tx
     if records.is_empty() {
         return;
     }
-    let admitted = store.reader().and_then(|reader| {
+    let decoded = records
+        .iter()
+        .filter_map(|raw| TxEnvelope::decode_raw(raw).ok())
+        .collect();
+    let recovered = recover_all(decoded, threads);
+    let admitted = store.reader().map_err(StateError::from).and_then(|reader| {
         let env = PoolEnv::next_block(spec, &reader)?;
         let state = StoreState::new(&reader, reader.head_number());
-        Ok(records
-            .iter()
-            .filter_map(|raw| TxEnvelope::decode_raw(raw).ok()?.recover())
+        Ok(recovered
+            .into_iter()
+            .flatten()
             .filter(|tx| match pool.add(tx.clone(), &env, &state) {
                 Ok(_) => true,
                 Err(err) => {

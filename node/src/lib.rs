@@ -17,9 +17,11 @@
 //!   the store is closed before `stop` returns.
 //! - A block is announced (events, subscriptions) only after its commit returned.
 
+pub mod block_exec;
 mod chain;
 pub mod config;
 mod dev_accounts;
+pub mod exec_bench;
 mod launch;
 mod metrics;
 

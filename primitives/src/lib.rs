@@ -35,4 +35,4 @@ pub use chain_spec::{ChainSpec, ChainSpecError, GenesisRate, GenesisToken, Oracl
 pub use cip64::{TxCip64, CIP64_TX_TYPE};
 pub use receipt::{receipts_root, StoredReceipt};
 pub use state::{RateEntry, StateChanges};
-pub use transaction::{RecoveredTx, TxDecodeError, TxEnvelope, TxType};
+pub use transaction::{recover_all, RecoveredTx, TxDecodeError, TxEnvelope, TxType};

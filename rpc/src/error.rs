@@ -4,7 +4,7 @@ use alloy_primitives::Bytes;
 use jsonrpsee::types::ErrorObjectOwned;
 use supervm_storage::StorageError;
 use supervm_txpool::PoolError;
-use supervm_vm::InvalidTx;
+use supervm_vm::{InvalidTx, StateError};
 
 /// Code of invalid method parameters.
 pub const INVALID_PARAMS: i32 = -32602;
@@ -50,6 +50,13 @@ impl From<RpcError> for ErrorObjectOwned {
 impl From<StorageError> for RpcError {
     fn from(err: StorageError) -> Self {
         tracing::error!(%err, "storage error while answering an RPC request");
+        Self::Internal(err.to_string())
+    }
+}
+
+impl From<StateError> for RpcError {
+    fn from(err: StateError) -> Self {
+        tracing::error!(%err, "state unavailable while answering an RPC request");
         Self::Internal(err.to_string())
     }
 }

@@ -2,7 +2,9 @@
 
 use alloy_consensus::Header;
 use alloy_primitives::{Address, Bytes, B256, U256};
-use redb::ReadTransaction;
+use std::sync::OnceLock;
+
+use redb::{Key, ReadOnlyTable, ReadTransaction, TableDefinition, Value};
 use supervm_primitives::{Account, RateEntry, RecoveredTx, SealedBlock, StoredReceipt};
 
 use crate::{
@@ -29,6 +31,10 @@ pub struct TxLocation {
 pub struct Reader {
     txn: ReadTransaction,
     head: u64,
+    /// The current-state tables, opened on first use: execution reads them several times
+    /// per transaction, and opening a table is a lookup of its own.
+    accounts: OnceLock<ReadOnlyTable<[u8; 20], &'static [u8]>>,
+    storage: OnceLock<ReadOnlyTable<[u8; 52], [u8; 32]>>,
 }
 
 impl Reader {
@@ -47,7 +53,12 @@ impl Reader {
             }
             None => 0,
         };
-        Ok(Self { txn, head })
+        Ok(Self {
+            txn,
+            head,
+            accounts: OnceLock::new(),
+            storage: OnceLock::new(),
+        })
     }
 
     /// Number of the head block of this snapshot.
@@ -166,9 +177,7 @@ impl Reader {
     /// An account as of the end of block `at` (`None` if it did not exist then).
     pub fn account(&self, address: &Address, at: u64) -> Result<Option<Account>, StorageError> {
         if at >= self.head {
-            return self
-                .txn
-                .open_table(ACCOUNTS)?
+            return open_once(&self.txn, &self.accounts, ACCOUNTS)?
                 .get(address.0 .0)?
                 .map(|value| decode("accounts", value.value()))
                 .transpose();
@@ -187,9 +196,7 @@ impl Reader {
     /// A storage slot as of the end of block `at` (zero if never written).
     pub fn storage(&self, address: &Address, slot: &B256, at: u64) -> Result<U256, StorageError> {
         if at >= self.head {
-            return Ok(self
-                .txn
-                .open_table(STORAGE)?
+            return Ok(open_once(&self.txn, &self.storage, STORAGE)?
                 .get(storage_key(address, slot))?
                 .map(|v| U256::from_be_bytes(v.value()))
                 .unwrap_or_default());
@@ -260,4 +267,17 @@ fn missing(hash: &B256) -> StorageError {
         table: "transactions",
         reason: format!("{hash} is indexed but missing"),
     }
+}
+
+/// The table `definition`, opened once per snapshot and kept in `slot`.
+fn open_once<'a, K: Key + 'static, V: Value + 'static>(
+    txn: &ReadTransaction,
+    slot: &'a OnceLock<ReadOnlyTable<K, V>>,
+    definition: TableDefinition<K, V>,
+) -> Result<&'a ReadOnlyTable<K, V>, StorageError> {
+    if let Some(table) = slot.get() {
+        return Ok(table);
+    }
+    let table = txn.open_table(definition)?;
+    Ok(slot.get_or_init(|| table))
 }

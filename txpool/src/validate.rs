@@ -8,7 +8,7 @@ use supervm_primitives::{ChainSpec, RecoveredTx};
 use supervm_storage::{Reader, StorageError};
 use supervm_vm::{
     callee_kind, check_chain_id, validate_payment, FeePayment, InvalidTx, Message, PendingState,
-    RateSnapshot, StateAccess, StateReader, StoreState,
+    RateSnapshot, StateAccess, StateError, StateReader, StoreState,
 };
 
 use crate::{PoolConfig, PoolError};
@@ -29,15 +29,14 @@ pub struct PoolEnv {
 impl PoolEnv {
     /// The environment of the block after the head of `reader`'s snapshot: its base fee and
     /// the rates read from the head state.
-    pub fn next_block(spec: &ChainSpec, reader: &Reader) -> Result<Self, StorageError> {
+    pub fn next_block(spec: &ChainSpec, reader: &Reader) -> Result<Self, StateError> {
         let head = reader.head_number();
         let parent = reader.header(head)?.ok_or_else(|| StorageError::Corrupt {
             table: "headers",
             reason: format!("head block {head} is missing"),
         })?;
         let base_fee = next_block_base_fee(spec, &parent);
-        let rates = RateSnapshot::read(&mut PendingState::new(StoreState::new(reader, head)))
-            .map_err(|e| e.0)?;
+        let rates = RateSnapshot::read(&mut PendingState::new(StoreState::new(reader, head)))?;
         Ok(Self {
             chain_id: spec.chain_id(),
             block_gas_limit: spec.gas_limit(),

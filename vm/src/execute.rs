@@ -235,12 +235,7 @@ fn burn(state: &mut impl StateAccess, token: Address, amount: U256) -> Result<()
     if amount.is_zero() {
         return Ok(());
     }
-    let supply = state.storage(token, layout::TOTAL_SUPPLY_SLOT)?;
-    state.set_storage(
-        token,
-        layout::TOTAL_SUPPLY_SLOT,
-        supply.saturating_sub(amount),
-    );
+    state.debit_slot(token, layout::TOTAL_SUPPLY_SLOT, amount)?;
     state.credit_slot(token, layout::BURNED_SLOT, amount)
 }
 
@@ -261,7 +256,7 @@ fn run_call(
     frame.credit(to, msg.value)?;
     let mut gas = GasMeter::new(gas_available);
     let Some(kind) = code_kind else {
-        return Ok((true, Bytes::new(), 0, frame.commit()));
+        return Ok((true, Bytes::new(), 0, frame.commit()?));
     };
     let call = Call {
         caller: msg.caller,
@@ -274,7 +269,7 @@ fn run_call(
     match system::call(kind, &call, &mut frame, &mut gas, &mut logs) {
         Ok(output) => {
             frame.logs.extend(logs);
-            Ok((true, output, gas.used(), frame.commit()))
+            Ok((true, output, gas.used(), frame.commit()?))
         }
         Err(CallError::Revert(data)) => Ok((false, data, gas.used(), Vec::new())),
         Err(CallError::OutOfGas) => Ok((false, Bytes::new(), gas_available, Vec::new())),

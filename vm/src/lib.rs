@@ -24,6 +24,7 @@ mod execute;
 pub mod fee_token;
 pub mod genesis;
 mod message;
+pub mod parallel;
 mod state;
 pub mod system;
 
@@ -33,4 +34,5 @@ pub use execute::{
 pub use fee_token::{FeeCurrency, FeePayment, RateSnapshot};
 pub use genesis::{genesis_state, GenesisError};
 pub use message::{check_chain_id, Message};
+pub use parallel::{BlockExecutor, BlockOutput, ExecutionStats};
 pub use state::{Frame, PendingState, StateAccess, StateError, StateReader, StoreState};

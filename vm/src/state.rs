@@ -6,10 +6,18 @@ use alloy_primitives::{Address, Log, B256, U256};
 use supervm_primitives::{Account, StateChanges};
 use supervm_storage::{Reader, StorageError};
 
-/// State could not be read (the store failed, not the transaction).
+/// State could not be read. Never the transaction's fault: the block fails or waits.
 #[derive(Debug, thiserror::Error)]
-#[error("state unavailable: {0}")]
-pub struct StateError(#[from] pub StorageError);
+pub enum StateError {
+    /// The store failed.
+    #[error("state unavailable: {0}")]
+    Storage(#[from] StorageError),
+    /// Parallel execution only: the value is being rewritten by the earlier transaction with
+    /// this index in the block, so this execution is void and runs again once that one is
+    /// done. The parallel executor consumes it; it never reaches a caller.
+    #[error("value pending from transaction {0} of the block")]
+    Blocked(usize),
+}
 
 /// Everything execution may do to state. Kept as small as revm's `Database` so the
 /// multi-version memory of the parallel executor can implement it.
@@ -41,6 +49,18 @@ pub trait StateAccess {
     ) -> Result<(), StateError> {
         let value = self.storage(address, slot)?;
         self.set_storage(address, slot, value.saturating_add(amount));
+        Ok(())
+    }
+    /// Subtracts `amount` from a storage slot (saturating at zero) without reading it: the
+    /// delta that lowers a token's total supply when a base fee is burned.
+    fn debit_slot(
+        &mut self,
+        address: Address,
+        slot: B256,
+        amount: U256,
+    ) -> Result<(), StateError> {
+        let value = self.storage(address, slot)?;
+        self.set_storage(address, slot, value.saturating_sub(amount));
         Ok(())
     }
 }
@@ -104,6 +124,19 @@ impl<R: StateReader> PendingState<R> {
         }
     }
 
+    /// An overlay already holding writes (the outcome of a parallel execution).
+    pub(crate) fn with_writes(
+        base: R,
+        accounts: BTreeMap<Address, Account>,
+        storage: BTreeMap<(Address, B256), U256>,
+    ) -> Self {
+        Self {
+            base,
+            accounts,
+            storage,
+        }
+    }
+
     /// The changes to commit; accounts left empty are deleted (EIP-161) unless they hold
     /// storage.
     pub fn into_changes(self) -> StateChanges {
@@ -148,11 +181,14 @@ impl<R: StateReader> StateAccess for PendingState<R> {
 }
 
 /// A revertible layer over another [`StateAccess`]: a call runs in a frame; on success its
-/// writes and logs are merged into the parent, on revert they are dropped.
+/// writes, credits and logs are merged into the parent, on revert they are dropped.
 pub struct Frame<'p, S: StateAccess> {
     parent: &'p mut S,
     accounts: BTreeMap<Address, Account>,
     storage: BTreeMap<(Address, B256), U256>,
+    /// Native credits to accounts the frame has not read: kept as deltas so that a value
+    /// transfer does not read its recipient (two payments to one address stay independent).
+    credits: BTreeMap<Address, U256>,
     /// Logs emitted inside the frame, in order.
     pub logs: Vec<Log>,
 }
@@ -164,31 +200,41 @@ impl<'p, S: StateAccess> Frame<'p, S> {
             parent,
             accounts: BTreeMap::new(),
             storage: BTreeMap::new(),
+            credits: BTreeMap::new(),
             logs: Vec::new(),
         }
     }
 
-    /// Applies the frame's writes to the parent and returns its logs.
-    pub fn commit(self) -> Vec<Log> {
+    /// Applies the frame's writes and credits to the parent and returns its logs.
+    pub fn commit(self) -> Result<Vec<Log>, StateError> {
         for (address, account) in self.accounts {
             self.parent.set_account(address, account);
         }
         for ((address, slot), value) in self.storage {
             self.parent.set_storage(address, slot, value);
         }
-        self.logs
+        for (address, amount) in self.credits {
+            self.parent.credit(address, amount)?;
+        }
+        Ok(self.logs)
     }
 }
 
 impl<S: StateAccess> StateAccess for Frame<'_, S> {
     fn account(&mut self, address: Address) -> Result<Account, StateError> {
-        match self.accounts.get(&address) {
-            Some(account) => Ok(*account),
-            None => self.parent.account(address),
+        if let Some(account) = self.accounts.get(&address) {
+            return Ok(*account);
         }
+        let mut account = self.parent.account(address)?;
+        if let Some(credit) = self.credits.get(&address) {
+            account.balance = account.balance.saturating_add(*credit);
+        }
+        Ok(account)
     }
 
     fn set_account(&mut self, address: Address, account: Account) {
+        // `account` was derived from a read, which included any pending credit.
+        self.credits.remove(&address);
         self.accounts.insert(address, account);
     }
 
@@ -201,5 +247,16 @@ impl<S: StateAccess> StateAccess for Frame<'_, S> {
 
     fn set_storage(&mut self, address: Address, slot: B256, value: U256) {
         self.storage.insert((address, slot), value);
+    }
+
+    fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError> {
+        match self.accounts.get_mut(&address) {
+            Some(account) => account.balance = account.balance.saturating_add(amount),
+            None => {
+                let credit = self.credits.entry(address).or_default();
+                *credit = credit.saturating_add(amount);
+            }
+        }
+        Ok(())
     }
 }

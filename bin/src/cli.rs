@@ -70,6 +70,8 @@ enum WorkloadArg {
     Native,
     /// sUSD transfers paying gas in sUSD.
     Token,
+    /// Native transfers paying gas in sUSD through CIP-64.
+    Cip64,
     /// Native, sUSD, and CIP-64 (gas in sUSD) transfers in turn.
     Mixed,
 }
@@ -244,6 +246,7 @@ impl ExecArgs {
             workload: match self.workload {
                 WorkloadArg::Native => Workload::Native,
                 WorkloadArg::Token => Workload::Token,
+                WorkloadArg::Cip64 => Workload::Cip64,
                 WorkloadArg::Mixed => Workload::Mixed,
             },
             iterations: usize::try_from(self.iterations).context("--iterations is too large")?,

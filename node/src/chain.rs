@@ -86,9 +86,9 @@ impl Chain {
         let parent_hash = reader
             .block_hash(head)?
             .ok_or(ChainError::MissingHead(head))?;
-        let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(StoreState::new(
-            &reader, head,
-        )))?);
+        let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(
+            StoreState::new(&reader, head),
+        ))?);
         let env = Self::next_block_env(&self.spec, &parent, timestamp, self.beneficiary, rates);
         let candidates = self.select(&env);
         let txs: Vec<RecoveredTx> = candidates.iter().map(|p| p.tx.clone()).collect();
@@ -112,7 +112,13 @@ impl Chain {
         let mut writer = self.store.begin_block()?;
         writer.apply_state(env.number, &executed.changes)?;
         let state_root = writer.state_root()?;
-        let block = seal_block(&env, parent_hash, state_root, transactions, &executed.receipts);
+        let block = seal_block(
+            &env,
+            parent_hash,
+            state_root,
+            transactions,
+            &executed.receipts,
+        );
         let rates = env
             .rates
             .iter()

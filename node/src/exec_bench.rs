@@ -41,6 +41,8 @@ pub enum Workload {
     Native,
     /// sUSD `transfer` calls paying gas in sUSD (fee resolution rule 3, ERC-20 code).
     Token,
+    /// Native transfers paying gas in sUSD through CIP-64 (fee conversion only).
+    Cip64,
     /// One third each: native transfers, sUSD transfers, and native transfers paying gas in
     /// sUSD through CIP-64.
     Mixed,
@@ -52,6 +54,7 @@ impl Workload {
         match self {
             Self::Native => "native",
             Self::Token => "token",
+            Self::Cip64 => "cip64",
             Self::Mixed => "mixed",
         }
     }
@@ -186,7 +189,9 @@ impl Accounts {
 /// Runs the benchmark: one report per thread count.
 pub fn run(params: &ExecBenchParams) -> Result<Vec<ExecBenchReport>, ExecBenchError> {
     if params.accounts < 2 {
-        return Err(ExecBenchError::Params("--accounts must be at least 2".into()));
+        return Err(ExecBenchError::Params(
+            "--accounts must be at least 2".into(),
+        ));
     }
     if params.txs == 0 {
         return Err(ExecBenchError::Params("--txs must be at least 1".into()));
@@ -257,6 +262,7 @@ fn sign_block(
             let kind = match params.workload {
                 Workload::Native => 0,
                 Workload::Token => 1,
+                Workload::Cip64 => 2,
                 Workload::Mixed => i % 3,
             };
             Ok(match kind {
@@ -337,7 +343,8 @@ fn measure(
     let recovered = recover(raw, executor.threads())?;
     let recovered_at = Instant::now();
     let reader = store.reader()?;
-    let executed = execute_transactions(executor, &env, &recovered, StoreState::new(&reader, head))?;
+    let executed =
+        execute_transactions(executor, &env, &recovered, StoreState::new(&reader, head))?;
     drop(reader);
     let executed_at = Instant::now();
     let mut writer = store.begin_block()?;
@@ -349,7 +356,13 @@ fn measure(
         .iter()
         .map(|index| recovered[*index].clone())
         .collect();
-    let block = seal_block(&env, parent.hash, state_root, transactions, &executed.receipts);
+    let block = seal_block(
+        &env,
+        parent.hash,
+        state_root,
+        transactions,
+        &executed.receipts,
+    );
     writer.insert_block(&block, &executed.receipts)?;
     writer.commit()?;
     let committed_at = Instant::now();

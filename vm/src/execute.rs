@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
+use alloy_primitives::{Address, Bytes, Log, TxKind, KECCAK256_EMPTY, U256};
 use supervm_gas::{intrinsic_gas, FeeError, Settlement};
 
 use crate::{
@@ -303,11 +303,11 @@ pub fn callee_kind(
     state: &mut impl StateAccess,
     to: Address,
 ) -> Result<Option<SystemContract>, InvalidTx> {
-    let callee = state.account(to)?;
-    if !callee.has_code() {
+    let code_hash = state.code_hash(to)?;
+    if code_hash == KECCAK256_EMPTY {
         return Ok(None);
     }
-    SystemContract::from_code_hash(&callee.code_hash)
+    SystemContract::from_code_hash(&code_hash)
         .map(Some)
         .ok_or(InvalidTx::CodeNotSupported(to))
 }

@@ -26,6 +26,12 @@ pub trait StateAccess {
     fn account(&mut self, address: Address) -> Result<Account, StateError>;
     /// Replaces the account at `address`.
     fn set_account(&mut self, address: Address, account: Account);
+    /// The code hash of `address` alone. Asking for less than the whole account lets the
+    /// parallel executor ignore balance changes here: a payment to an address checks whether
+    /// it holds code, and must not conflict with other payments to it.
+    fn code_hash(&mut self, address: Address) -> Result<B256, StateError> {
+        Ok(self.account(address)?.code_hash)
+    }
     /// A storage slot (zero if never written).
     fn storage(&mut self, address: Address, slot: B256) -> Result<U256, StateError>;
     /// Writes a storage slot.
@@ -53,12 +59,7 @@ pub trait StateAccess {
     }
     /// Subtracts `amount` from a storage slot (saturating at zero) without reading it: the
     /// delta that lowers a token's total supply when a base fee is burned.
-    fn debit_slot(
-        &mut self,
-        address: Address,
-        slot: B256,
-        amount: U256,
-    ) -> Result<(), StateError> {
+    fn debit_slot(&mut self, address: Address, slot: B256, amount: U256) -> Result<(), StateError> {
         let value = self.storage(address, slot)?;
         self.set_storage(address, slot, value.saturating_sub(amount));
         Ok(())
@@ -230,6 +231,13 @@ impl<S: StateAccess> StateAccess for Frame<'_, S> {
             account.balance = account.balance.saturating_add(*credit);
         }
         Ok(account)
+    }
+
+    fn code_hash(&mut self, address: Address) -> Result<B256, StateError> {
+        match self.accounts.get(&address) {
+            Some(account) => Ok(account.code_hash),
+            None => self.parent.code_hash(address),
+        }
     }
 
     fn set_account(&mut self, address: Address, account: Account) {

@@ -67,11 +67,10 @@ use supervm_primitives::Account;
 use self::{
     mvmemory::{MvMemory, Read, StateKey, Value},
     scheduler::{Scheduler, Task, Version},
-    view::TxView,
+    view::{Observed, ReadSet, TxView},
 };
 use crate::{
-    execute_tx, BlockEnv, InvalidTx, Message, PendingState, StateError, StateReader,
-    TxOutcome,
+    execute_tx, BlockEnv, InvalidTx, Message, PendingState, StateError, StateReader, TxOutcome,
 };
 
 /// Blocks with fewer transactions run sequentially: starting threads costs more than it
@@ -191,7 +190,7 @@ fn execute_sequential<R: StateReader>(
 /// What the latest incarnation of one transaction read and produced.
 #[derive(Default)]
 struct TxRecord {
-    reads: Vec<(StateKey, Value)>,
+    reads: ReadSet,
     result: Option<Result<TxOutcome, InvalidTx>>,
 }
 
@@ -305,7 +304,14 @@ impl<'a, R: StateReader + Sync> Parallel<'a, R> {
     fn reads_still_hold(&self, index: usize) -> bool {
         let record = self.records[index].lock();
         record.reads.iter().all(|(key, seen)| {
-            matches!(self.memory.read(key, index, self.base), Ok(Read::Value(now)) if now == *seen)
+            let Ok(Read::Value(now)) = self.memory.read(key, index, self.base) else {
+                return false;
+            };
+            match (seen, now) {
+                (Observed::Value(seen), now) => *seen == now,
+                (Observed::CodeHash(seen), Value::Account(now)) => *seen == now.code_hash,
+                (Observed::CodeHash(_), Value::Word(_)) => false,
+            }
         })
     }
 
@@ -330,8 +336,7 @@ impl<R: StateReader + Sync> Stopped<'_, R> {
         // After a fallback, keep the longest prefix whose latest incarnations are executed
         // and still valid: their reads can no longer change, so their results are final.
         let valid = |index: usize| {
-            complete
-                || (parallel.scheduler.is_executed(index) && parallel.reads_still_hold(index))
+            complete || (parallel.scheduler.is_executed(index) && parallel.reads_still_hold(index))
         };
         let mut results = Vec::with_capacity(len);
         for (index, record) in parallel.records.iter().enumerate() {

@@ -291,7 +291,10 @@ mod tests {
     fn reads_see_the_highest_lower_write_plus_later_deltas() {
         let memory = MvMemory::new(5);
         memory.record(1, vec![(KEY, Write::Value(Value::Word(U256::from(7))))]);
-        memory.record(2, vec![(KEY, Write::Deltas(vec![Delta::Add(U256::from(3))]))]);
+        memory.record(
+            2,
+            vec![(KEY, Write::Deltas(vec![Delta::Add(U256::from(3))]))],
+        );
         memory.record(
             3,
             vec![(

@@ -6,6 +6,20 @@ use alloy_primitives::{Address, B256, U256};
 use supervm_primitives::Account;
 
 use super::mvmemory::{Delta, MvMemory, Read, StateKey, Value, Write};
+
+/// What an incarnation saw of one key, to be checked again at validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Observed {
+    /// The whole value.
+    Value(Value),
+    /// Only the code hash of an account.
+    CodeHash(B256),
+}
+
+/// Keys read and what was seen, in read order.
+pub(crate) type ReadSet = Vec<(StateKey, Observed)>;
+/// Keys written and how.
+pub(crate) type WriteSet = Vec<(StateKey, Write)>;
 use crate::{StateAccess, StateError, StateReader};
 
 /// The [`StateAccess`] of one incarnation.
@@ -16,9 +30,9 @@ pub(crate) struct TxView<'a, R> {
     /// The value read per key from lower transactions, in read order; a key reads the same
     /// within one incarnation. A transaction touches a handful of keys, so a vector searched
     /// linearly beats hashing.
-    reads: Vec<(StateKey, Value)>,
+    reads: ReadSet,
     /// This incarnation's writes and deltas.
-    writes: Vec<(StateKey, Write)>,
+    writes: WriteSet,
     /// The lowest transaction whose pending write this incarnation ran into.
     blocked: Option<usize>,
 }
@@ -42,7 +56,7 @@ impl<'a, R: StateReader> TxView<'a, R> {
     }
 
     /// The read set and the write set.
-    pub(crate) fn into_parts(self) -> (Vec<(StateKey, Value)>, Vec<(StateKey, Write)>) {
+    pub(crate) fn into_parts(self) -> (ReadSet, WriteSet) {
         (self.reads, self.writes)
     }
 
@@ -53,18 +67,17 @@ impl<'a, R: StateReader> TxView<'a, R> {
         if let Some(Write::Value(value)) = own.map(|at| &self.writes[at].1) {
             return Ok(*value);
         }
-        let mut value = match self.reads.iter().find(|(k, _)| *k == key) {
-            Some((_, value)) => *value,
-            None => match self.memory.read(&key, self.index, self.base)? {
-                Read::Value(value) => {
-                    self.reads.push((key, value));
-                    value
-                }
-                Read::Blocked(blocking) => {
-                    self.blocked = Some(self.blocked.map_or(blocking, |b| b.min(blocking)));
-                    return Err(StateError::Blocked(blocking));
-                }
-            },
+        let seen = self.reads.iter().find_map(|(k, observed)| match observed {
+            Observed::Value(value) if *k == key => Some(*value),
+            _ => None,
+        });
+        let mut value = match seen {
+            Some(value) => value,
+            None => {
+                let value = self.read_memory(key)?;
+                self.reads.push((key, Observed::Value(value)));
+                value
+            }
         };
         if let Some(Write::Deltas(deltas)) = own.map(|at| &self.writes[at].1) {
             for delta in deltas {
@@ -72,6 +85,17 @@ impl<'a, R: StateReader> TxView<'a, R> {
             }
         }
         Ok(value)
+    }
+
+    /// Reads `key` from lower transactions, noting a dependency on an estimate.
+    fn read_memory(&mut self, key: StateKey) -> Result<Value, StateError> {
+        match self.memory.read(&key, self.index, self.base)? {
+            Read::Value(value) => Ok(value),
+            Read::Blocked(blocking) => {
+                self.blocked = Some(self.blocked.map_or(blocking, |b| b.min(blocking)));
+                Err(StateError::Blocked(blocking))
+            }
+        }
     }
 
     fn set(&mut self, key: StateKey, value: Value) {
@@ -104,6 +128,22 @@ impl<R: StateReader> StateAccess for TxView<'_, R> {
         self.set(StateKey::Account(address), Value::Account(account));
     }
 
+    fn code_hash(&mut self, address: Address) -> Result<B256, StateError> {
+        let key = StateKey::Account(address);
+        let own = self.writes.iter().find(|(k, _)| *k == key);
+        let seen = self.reads.iter().find(|(k, _)| *k == key);
+        if own.is_some() || seen.is_some() {
+            // Deltas never change the code hash; a full read answers as well.
+            return self.account(address).map(|account| account.code_hash);
+        }
+        let code_hash = match self.read_memory(key)? {
+            Value::Account(account) => account.code_hash,
+            Value::Word(_) => Account::default().code_hash,
+        };
+        self.reads.push((key, Observed::CodeHash(code_hash)));
+        Ok(code_hash)
+    }
+
     fn storage(&mut self, address: Address, slot: B256) -> Result<U256, StateError> {
         match self.get(StateKey::Storage(address, slot))? {
             Value::Word(word) => Ok(word),
@@ -130,12 +170,7 @@ impl<R: StateReader> StateAccess for TxView<'_, R> {
         Ok(())
     }
 
-    fn debit_slot(
-        &mut self,
-        address: Address,
-        slot: B256,
-        amount: U256,
-    ) -> Result<(), StateError> {
+    fn debit_slot(&mut self, address: Address, slot: B256, amount: U256) -> Result<(), StateError> {
         self.delta(StateKey::Storage(address, slot), Delta::Sub(amount));
         Ok(())
     }

@@ -830,10 +830,12 @@ fn random_blocks_cover_every_path() {
 }
 
 /// Every transaction moves coins between the same two accounts: each one reads what the
-/// previous one wrote, so Block-STM re-executes nearly everything. Besides being right, the
-/// executor must notice (more than one execution in [`FALLBACK_ABORT_RATIO`] aborted after
-/// [`FALLBACK_MIN_EXECUTIONS`] executions) and finish sequentially. Measured: 2 threads fall
-/// back after ~200 transactions with ~190 aborts in ~1350 executions, 4 threads after ~125.
+/// previous one wrote, so Block-STM re-executes nearly everything when the threads really run
+/// at once. Besides being right, the executor must notice (more than one execution in
+/// [`FALLBACK_ABORT_RATIO`] aborted after [`FALLBACK_MIN_EXECUTIONS`] executions) and finish
+/// sequentially. Seen: 2 threads fall back after ~200 transactions with ~190 aborts in ~1350
+/// executions, 4 threads after ~125; on a busy machine one thread may do nearly all the work
+/// with few aborts and no fallback, which is fine too.
 #[test]
 fn serial_block_falls_back_and_equals_sequential() {
     let fixture = main_fixture();
@@ -875,9 +877,13 @@ fn serial_block_falls_back_and_equals_sequential() {
         if let Some(diff) = difference(&expected, &actual, &msgs) {
             panic!("{threads} threads, {stats:?}: {diff}");
         }
+        // Whether the threads conflicted enough to fall back depends on how the OS
+        // schedules them; what is guaranteed is that the repeated work stays bounded: without
+        // a fallback, at most one execution in FALLBACK_ABORT_RATIO was aborted.
+        let bound = msgs.len() + msgs.len() / (FALLBACK_ABORT_RATIO - 1) + FALLBACK_MIN_EXECUTIONS;
         assert!(
-            stats.fell_back_at.is_some(),
-            "{threads} threads: a serial block must fall back to sequential execution: {stats:?}"
+            stats.fell_back_at.is_some() || stats.executions <= bound,
+            "{threads} threads: a serial block must fall back or waste little: {stats:?}"
         );
     }
 }

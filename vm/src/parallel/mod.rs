@@ -262,7 +262,9 @@ impl<'a, R: StateReader + Sync> Parallel<'a, R> {
                 None => {
                     let next = self.scheduler.next_task();
                     if next.is_none() {
-                        std::hint::spin_loop();
+                        // Nothing to do until another thread finishes a task: give it the
+                        // core rather than spin against it when threads outnumber free cores.
+                        std::thread::yield_now();
                     }
                     next
                 }

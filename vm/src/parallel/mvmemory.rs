@@ -141,28 +141,18 @@ impl MvMemory {
         index: usize,
         base: &R,
     ) -> Result<Read, StateError> {
-        loop {
-            {
-                let shard = self.shard(key).lock();
-                match shard.get(key) {
-                    None => {}
-                    Some(versions) => {
-                        if let Some(read) = resolve(versions, index) {
-                            return Ok(read);
-                        }
-                    }
-                }
+        if let Some(versions) = self.shard(key).lock().get(key) {
+            if let Some(read) = resolve(versions, index) {
+                return Ok(read);
             }
-            // No write below and the base value is not cached: fetch it without holding
-            // the lock, then resolve again (a lower transaction may have written meanwhile).
-            let value = read_base(key, base)?;
-            self.shard(key)
-                .lock()
-                .entry(*key)
-                .or_default()
-                .base
-                .get_or_insert(value);
         }
+        // No value write below and the base value is not cached: fetch it without holding
+        // the lock, then resolve with it (a lower transaction may have written meanwhile).
+        let value = read_base(key, base)?;
+        let mut shard = self.shard(key).lock();
+        let versions = shard.entry(*key).or_default();
+        let base = *versions.base.get_or_insert(value);
+        Ok(resolve_on(versions, index, base))
     }
 
     /// Records what incarnation of transaction `index` wrote, replacing its previous
@@ -233,28 +223,40 @@ impl MvMemory {
 /// Resolves `versions` as transaction `index` sees them; `None` when the base value is
 /// needed and not cached yet.
 fn resolve(versions: &Versions, index: usize) -> Option<Read> {
+    match versions.base {
+        Some(base) => Some(resolve_on(versions, index, base)),
+        None => {
+            let needs_base = versions
+                .entries
+                .range(..index)
+                .rev()
+                .all(|(_, entry)| matches!(entry, Entry::Write(Write::Deltas(_))));
+            (!needs_base).then(|| resolve_on(versions, index, Value::Word(U256::ZERO)))
+        }
+    }
+}
+
+/// Resolves `versions` as transaction `index` sees them, over `base` when no lower
+/// transaction wrote a value.
+fn resolve_on(versions: &Versions, index: usize, base: Value) -> Read {
     let mut deltas: Vec<&[Delta]> = Vec::new();
-    let mut value = None;
+    let mut value = base;
     for (writer, entry) in versions.entries.range(..index).rev() {
         match entry {
-            Entry::Estimate => return Some(Read::Blocked(*writer)),
+            Entry::Estimate => return Read::Blocked(*writer),
             Entry::Write(Write::Value(written)) => {
-                value = Some(*written);
+                value = *written;
                 break;
             }
             Entry::Write(Write::Deltas(ops)) => deltas.push(ops),
         }
     }
-    let mut value = match value {
-        Some(value) => value,
-        None => versions.base?,
-    };
     for ops in deltas.iter().rev() {
         for delta in *ops {
             value = value.apply_delta(*delta);
         }
     }
-    Some(Read::Value(value))
+    Read::Value(value)
 }
 
 /// The committed value of `key` before the block.

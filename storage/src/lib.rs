@@ -18,8 +18,10 @@
 //!   transaction together with the new head pointer. A crash leaves either the previous head
 //!   with its complete state or the new one, never a mix (see `docs/storage.md`).
 //! - Every table is declared in [`tables`]; nothing else opens a table by name.
-//! - `HashedAccounts` / `HashedStorage` mirror `Accounts` / `Storage` under keccak keys, so the
-//!   state root is a single ordered walk (see [`trie`]).
+//! - `HashedAccounts` / `HashedStorage` mirror `Accounts` / `Storage` under keccak keys: the
+//!   leaves of the state trie. `AccountTrie` / `StorageTrie` hold its branch nodes and always
+//!   match the committed leaves (they are written in the same transaction), so a block's root
+//!   rebuilds only the paths of the keys it changed (see [`trie`]).
 //! - History tables record the value of every changed account and slot *after* each block,
 //!   so state can be read at any committed block number.
 

@@ -33,6 +33,8 @@ impl Store {
         txn.open_table(BYTECODES)?;
         txn.open_table(HASHED_ACCOUNTS)?;
         txn.open_table(HASHED_STORAGE)?;
+        txn.open_table(ACCOUNT_TRIE)?;
+        txn.open_table(STORAGE_TRIE)?;
         txn.open_table(ACCOUNT_HISTORY)?;
         txn.open_table(STORAGE_HISTORY)?;
         txn.open_table(RATE_SNAPSHOTS)?;
@@ -103,9 +105,7 @@ impl Store {
     /// Starts the write transaction of the next block. Only one can be open at a time; redb
     /// makes a second caller wait.
     pub fn begin_block(&self) -> Result<BlockWriter, StorageError> {
-        Ok(BlockWriter {
-            txn: self.db.begin_write()?,
-        })
+        Ok(BlockWriter::new(self.db.begin_write()?))
     }
 
     /// A consistent read-only snapshot of the latest committed state.

@@ -1,7 +1,8 @@
 //! Every redb table of the store, declared in one place (as reth's `tables` module does).
 //!
 //! Keys are fixed-size byte arrays or big-endian integers so that redb's ordering is the
-//! natural one: by block number, by address then block, by hashed key for the trie walk.
+//! natural one: by block number, by address then block, by hashed key for the trie walk. Trie
+//! node paths are variable-length byte strings whose order is the trie's depth-first order.
 
 use redb::TableDefinition;
 
@@ -34,6 +35,17 @@ pub const HASHED_ACCOUNTS: TableDefinition<[u8; 32], &[u8]> =
 /// keccak256(address) ‖ keccak256(slot) → 32-byte big-endian value.
 pub const HASHED_STORAGE: TableDefinition<[u8; 64], [u8; 32]> =
     TableDefinition::new("hashed_storage");
+/// Nibble path (one byte per nibble) → branch node of the account trie: its child masks and
+/// the reference (hash or short node) of every child. Holds exactly the branches with a branch
+/// child of the trie over [`HASHED_ACCOUNTS`], so a block's root rebuilds only the branches on
+/// its changed keys' paths (see [`crate::trie`]). One byte per nibble makes key order the
+/// trie's depth-first order.
+pub const ACCOUNT_TRIE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("account_trie");
+/// keccak256(address) ‖ nibble path → branch node of that account's storage trie, in the same
+/// form as [`ACCOUNT_TRIE`]: exactly the branches with a branch child of the trie over the
+/// address's [`HASHED_STORAGE`] rows, so a contract with a million slots rebuilds only changed
+/// paths.
+pub const STORAGE_TRIE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("storage_trie");
 /// Address ‖ block number (big-endian) → account after that block; empty value = no account.
 pub const ACCOUNT_HISTORY: TableDefinition<[u8; 28], &[u8]> =
     TableDefinition::new("account_history");

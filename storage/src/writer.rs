@@ -1,10 +1,9 @@
 //! Writing one block: state changes, root, block data and head pointer in one transaction.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_consensus::TrieAccount;
 use alloy_primitives::{keccak256, Address, B256};
-use alloy_trie::EMPTY_ROOT_HASH;
 use redb::{ReadableTable, WriteTransaction};
 use supervm_primitives::{Account, RateEntry, SealedBlock, StateChanges, StoredReceipt};
 
@@ -14,7 +13,8 @@ use crate::{
         storage_history_key, storage_key, word,
     },
     tables::*,
-    trie, StorageError,
+    trie::{self, ChangedLeaf},
+    StorageError,
 };
 
 /// keccak256("Transfer(address,address,uint256)"): the ERC-20 event whose `from` and `to`
@@ -40,33 +40,57 @@ fn transfer_parties(receipt: &StoredReceipt) -> impl Iterator<Item = Address> + 
 /// An open write transaction for one block.
 ///
 /// Dropping it without [`BlockWriter::commit`] aborts everything it wrote, which is how a block
-/// that fails validation leaves no trace.
+/// that fails validation leaves no trace — trie nodes included.
 pub struct BlockWriter {
     pub(crate) txn: WriteTransaction,
+    /// Accounts changed since the account trie's nodes were last brought up to date, by
+    /// hashed address: the paths [`BlockWriter::state_root`] rebuilds.
+    changed_accounts: BTreeMap<B256, ChangedLeaf>,
 }
 
 impl BlockWriter {
-    /// Applies a block's state changes to the current, hashed and history tables.
+    pub(crate) fn new(txn: WriteTransaction) -> Self {
+        Self {
+            txn,
+            changed_accounts: BTreeMap::new(),
+        }
+    }
+
+    /// Applies a block's state changes to the current, hashed and history tables, and brings
+    /// the storage tries of the accounts whose slots changed up to date (their new storage
+    /// roots go into the accounts' trie encoding). The account trie is updated by
+    /// [`BlockWriter::state_root`].
     pub fn apply_state(&mut self, block: u64, changes: &StateChanges) -> Result<(), StorageError> {
         let txn = &self.txn;
+        // Per address, the slots written: the paths its storage trie rebuilds.
+        let mut changed_slots: BTreeMap<&Address, Vec<ChangedLeaf>> = BTreeMap::new();
         {
             let mut storage = txn.open_table(STORAGE)?;
             let mut hashed_storage = txn.open_table(HASHED_STORAGE)?;
             let mut history = txn.open_table(STORAGE_HISTORY)?;
             for (address, slots) in &changes.storage {
                 let hashed_address = keccak256(address);
+                let changed = changed_slots.entry(address).or_default();
                 for (slot, value) in slots {
                     let key = storage_key(address, slot);
-                    let hashed_key = hashed_storage_key(&hashed_address, &keccak256(slot));
-                    if value.is_zero() {
+                    let hashed_slot = keccak256(slot);
+                    let hashed_key = hashed_storage_key(&hashed_address, &hashed_slot);
+                    let existed = if value.is_zero() {
                         storage.remove(key)?;
-                        hashed_storage.remove(hashed_key)?;
+                        hashed_storage.remove(hashed_key)?.is_some()
                     } else {
                         storage.insert(key, word(value))?;
-                        hashed_storage.insert(hashed_key, word(value))?;
-                    }
+                        hashed_storage.insert(hashed_key, word(value))?.is_some()
+                    };
+                    changed.push(ChangedLeaf {
+                        key: hashed_slot,
+                        value: (!value.is_zero()).then(|| trie::storage_leaf(word(value))),
+                        existed,
+                    });
                     history.insert(storage_history_key(address, slot, block), word(value))?;
                 }
+                // Distinct slots have distinct hashes; the trie walk wants them in key order.
+                changed.sort_unstable_by_key(|change| change.key);
             }
         }
         {
@@ -84,6 +108,7 @@ impl BlockWriter {
         let mut hashed_accounts = txn.open_table(HASHED_ACCOUNTS)?;
         let mut history = txn.open_table(ACCOUNT_HISTORY)?;
         let hashed_storage = txn.open_table(HASHED_STORAGE)?;
+        let mut storage_trie = txn.open_table(STORAGE_TRIE)?;
         for address in touched {
             let hashed_address = keccak256(address);
             let account = match changes.accounts.get(address) {
@@ -93,44 +118,93 @@ impl BlockWriter {
                     .map(|value| decode::<Account>("accounts", value.value()))
                     .transpose()?,
             };
-            let storage_changed = changes.storage.contains_key(address);
-            match account {
+            // A storage trie follows its slots whether or not the account exists, as the
+            // slots themselves do: the nodes always match `HashedStorage`.
+            let new_storage_root = match changed_slots.get(address) {
+                Some(slots) => Some(trie::storage_root(
+                    &mut storage_trie,
+                    &hashed_storage,
+                    hashed_address,
+                    slots,
+                )?),
+                None => None,
+            };
+            let (value, existed) = match account {
                 Some(account) => {
-                    let storage_root = if storage_changed {
-                        trie::storage_root(&hashed_storage, &hashed_address)?
-                    } else {
-                        match hashed_accounts.get(hashed_address.0)? {
+                    let storage_root = match new_storage_root {
+                        Some(root) => root,
+                        None => match hashed_accounts.get(hashed_address.0)? {
                             Some(value) => {
                                 decode::<TrieAccount>("hashed_accounts", value.value())?
                                     .storage_root
                             }
-                            None => EMPTY_ROOT_HASH,
-                        }
+                            // A new account: slots left from an earlier life of the address
+                            // still count (usually there are none).
+                            None => trie::unchanged_storage_root(
+                                &mut storage_trie,
+                                &hashed_storage,
+                                hashed_address,
+                            )?,
+                        },
                     };
-                    let trie_account = TrieAccount {
+                    let trie_account = rlp(&TrieAccount {
                         nonce: account.nonce,
                         balance: account.balance,
                         storage_root,
                         code_hash: account.code_hash,
-                    };
+                    });
                     let encoded = rlp(&account);
                     accounts.insert(address.0 .0, encoded.as_slice())?;
-                    hashed_accounts.insert(hashed_address.0, rlp(&trie_account).as_slice())?;
+                    let existed = hashed_accounts
+                        .insert(hashed_address.0, trie_account.as_slice())?
+                        .is_some();
                     history.insert(account_history_key(address, block), encoded.as_slice())?;
+                    (Some(trie_account), existed)
                 }
                 None => {
                     accounts.remove(address.0 .0)?;
-                    hashed_accounts.remove(hashed_address.0)?;
+                    let existed = hashed_accounts.remove(hashed_address.0)?.is_some();
                     history.insert(account_history_key(address, block), [].as_slice())?;
+                    (None, existed)
                 }
-            }
+            };
+            // `existed` is about the trie the nodes describe: the first change since then
+            // knows it; later ones only bring a newer value.
+            self.changed_accounts
+                .entry(hashed_address)
+                .and_modify(|change| change.value.clone_from(&value))
+                .or_insert(ChangedLeaf {
+                    key: hashed_address,
+                    value,
+                    existed,
+                });
         }
         Ok(())
     }
 
     /// The state root over everything written so far in this transaction.
-    pub fn state_root(&self) -> Result<B256, StorageError> {
-        trie::state_root(&self.txn.open_table(HASHED_ACCOUNTS)?)
+    ///
+    /// Rebuilds only the account-trie branches on the paths of the accounts changed since the
+    /// last call (or since the writer was opened) and stores them in the same transaction, so
+    /// its cost grows with what the block changed, not with the state size. After an error the
+    /// writer must be dropped (the nodes may be half rebuilt; nothing was committed).
+    pub fn state_root(&mut self) -> Result<B256, StorageError> {
+        let changed: Vec<ChangedLeaf> = std::mem::take(&mut self.changed_accounts)
+            .into_values()
+            .collect();
+        let mut nodes = self.txn.open_table(ACCOUNT_TRIE)?;
+        let leaves = self.txn.open_table(HASHED_ACCOUNTS)?;
+        trie::account_root(&mut nodes, &leaves, &changed)
+    }
+
+    /// The state root recomputed from the leaves alone, ignoring every stored node and storage
+    /// root ([`trie::full_state_root`]). Costs a walk over the whole state: the reference
+    /// [`BlockWriter::state_root`] is tested and benchmarked against.
+    pub fn full_state_root(&self) -> Result<B256, StorageError> {
+        trie::full_state_root(
+            &self.txn.open_table(HASHED_ACCOUNTS)?,
+            &self.txn.open_table(HASHED_STORAGE)?,
+        )
     }
 
     /// Inserts the block, its transactions, receipts and indexes, and moves the head to it.
@@ -192,7 +266,13 @@ impl BlockWriter {
     }
 
     /// Makes the block durable. When this returns, a crash cannot lose it.
-    pub fn commit(self) -> Result<(), StorageError> {
+    ///
+    /// Account changes not yet folded into the trie nodes (no [`BlockWriter::state_root`]
+    /// since them) are folded in first, so committed nodes always match committed leaves.
+    pub fn commit(mut self) -> Result<(), StorageError> {
+        if !self.changed_accounts.is_empty() {
+            self.state_root()?;
+        }
         self.txn.commit()?;
         Ok(())
     }

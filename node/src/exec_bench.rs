@@ -236,8 +236,8 @@ fn sign_block(
             let sender = i % senders;
             // With two accounts every transaction goes between them (an inherently serial
             // block); otherwise recipients spread over the whole state.
-            let recipient = if accounts.total <= senders {
-                accounts.address((sender + 1) % accounts.total)
+            let recipient = if accounts.total == 2 {
+                accounts.address(1 - sender)
             } else {
                 accounts.address((i * 7919 + parent.number() as usize * 104_729) % accounts.total)
             };

@@ -250,10 +250,14 @@ fn run_call(
     timestamp: u64,
 ) -> Result<(bool, Bytes, u64, Vec<Log>), StateError> {
     let mut frame = Frame::new(state);
-    let mut sender = frame.account(msg.caller)?;
-    sender.balance -= msg.value;
-    frame.set_account(msg.caller, sender);
-    frame.credit(to, msg.value)?;
+    // A call without value touches no balance: in particular every call to a token
+    // contract would otherwise leave a zero credit on the contract's account.
+    if !msg.value.is_zero() {
+        let mut sender = frame.account(msg.caller)?;
+        sender.balance -= msg.value;
+        frame.set_account(msg.caller, sender);
+        frame.credit(to, msg.value)?;
+    }
     let mut gas = GasMeter::new(gas_available);
     let Some(kind) = code_kind else {
         return Ok((true, Bytes::new(), 0, frame.commit()?));
@@ -513,8 +517,8 @@ mod tests {
         );
         assert_eq!(
             changes.accounts.get(&BOB),
-            Some(&None),
-            "an empty touched account is deleted"
+            None,
+            "a call without value leaves its empty recipient untouched"
         );
     }
 

@@ -8,13 +8,15 @@
 //! RecoveredTx ──Message::from_tx──► Message ──execute_tx(env, msg, &mut impl StateAccess)──► TxOutcome
 //! eth_call request ──────────────► Message ─┘                          │
 //!                                                    PendingState ──into_changes──► StateChanges
+//! block: [Message] ──BlockExecutor::execute (Block-STM, N threads)──► results + PendingState
 //! ```
 //!
 //! ## Invariants
 //!
 //! - [`execute_tx`] is a pure function of the block environment, the message and the state it
-//!   reads: no clock, no randomness, no I/O besides [`StateAccess`]. The parallel executor of
-//!   a later issue wraps it unchanged.
+//!   reads: no clock, no randomness, no I/O besides [`StateAccess`]. The parallel executor
+//!   ([`parallel`], Block-STM) runs it unchanged over a multi-version view of the state, and
+//!   its result equals running it transaction after transaction.
 //! - A transaction that fails validation ([`InvalidTx`]) changes nothing: every check runs
 //!   before the first write.
 //! - Fee payments to the beneficiary and the base-fee recipient go through

@@ -31,10 +31,10 @@ pub struct ExecutedTxs {
 pub fn execute_transactions<R: StateReader + Sync>(
     executor: &BlockExecutor,
     env: &BlockEnv,
-    txs: &[RecoveredTx],
+    txs: &[&RecoveredTx],
     base: R,
 ) -> Result<ExecutedTxs, StateError> {
-    let msgs: Vec<Message> = txs.iter().map(Message::from_tx).collect();
+    let msgs: Vec<Message> = txs.iter().map(|tx| Message::from_tx(tx)).collect();
     let output = executor.execute(env, &msgs, base)?;
     let mut included = Vec::with_capacity(txs.len());
     let mut receipts = Vec::with_capacity(txs.len());

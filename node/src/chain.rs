@@ -91,7 +91,7 @@ impl Chain {
         ))?);
         let env = Self::next_block_env(&self.spec, &parent, timestamp, self.beneficiary, rates);
         let candidates = self.select(&env);
-        let txs: Vec<RecoveredTx> = candidates.iter().map(|p| p.tx.clone()).collect();
+        let txs: Vec<&RecoveredTx> = candidates.iter().map(|pooled| &pooled.tx).collect();
         let executed =
             execute_transactions(&self.executor, &env, &txs, StoreState::new(&reader, head))?;
         // The sender's first failure is the transaction's own fault; its later nonces
@@ -106,7 +106,7 @@ impl Chain {
         let transactions: Vec<RecoveredTx> = executed
             .included
             .iter()
-            .map(|index| txs[*index].clone())
+            .map(|index| candidates[*index].tx.clone())
             .collect();
         drop(reader);
         let mut writer = self.store.begin_block()?;

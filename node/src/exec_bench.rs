@@ -315,6 +315,7 @@ fn measure(
     raw: &[Vec<u8>],
 ) -> Result<(ExecBenchReport, SealedBlock), ExecBenchError> {
     let recovered = recover(raw, executor.threads())?;
+    let txs: Vec<&RecoveredTx> = recovered.iter().collect();
     let reader = store.reader()?;
     let head = reader.head_number();
     let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(
@@ -330,8 +331,7 @@ fn measure(
     let mut runs = Vec::with_capacity(params.iterations.max(1));
     for _ in 0..params.iterations.max(1) {
         let started = Instant::now();
-        let executed =
-            execute_transactions(executor, &env, &recovered, StoreState::new(&reader, head))?;
+        let executed = execute_transactions(executor, &env, &txs, StoreState::new(&reader, head))?;
         runs.push((started.elapsed().as_secs_f64(), executed.stats));
     }
     drop(reader);
@@ -342,9 +342,9 @@ fn measure(
     let started = Instant::now();
     let recovered = recover(raw, executor.threads())?;
     let recovered_at = Instant::now();
+    let txs: Vec<&RecoveredTx> = recovered.iter().collect();
     let reader = store.reader()?;
-    let executed =
-        execute_transactions(executor, &env, &recovered, StoreState::new(&reader, head))?;
+    let executed = execute_transactions(executor, &env, &txs, StoreState::new(&reader, head))?;
     drop(reader);
     let executed_at = Instant::now();
     let mut writer = store.begin_block()?;

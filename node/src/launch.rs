@@ -10,8 +10,7 @@ use std::{
 use parking_lot::RwLock;
 use prometheus_client::registry::Registry;
 use supervm_consensus::{DevSealer, MiningMode, SystemClock};
-use supervm_primitives::{recover_all, TxEnvelope};
-use supervm_primitives::{ChainSpec, ChainSpecError};
+use supervm_primitives::{recover_all, ChainSpec, ChainSpecError, TxEnvelope};
 use supervm_rpc::{RpcContext, RpcMetrics, RpcServer, RpcServerConfig};
 use supervm_storage::{StorageError, Store};
 use supervm_txpool::{Journal, PoolEnv, TxPool};

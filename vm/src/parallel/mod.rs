@@ -141,22 +141,23 @@ impl BlockExecutor {
         msgs: &[Message],
         base: R,
     ) -> Result<BlockOutput<R>, StateError> {
-        if self.threads() < 2 || msgs.len() < MIN_PARALLEL_TXS {
-            let mut results = Vec::with_capacity(msgs.len());
-            let state = execute_sequential(env, msgs, PendingState::new(base), &mut results)?;
-            return Ok(BlockOutput {
-                results,
-                state,
+        // The transactions whose results are final after the parallel phase (none when the
+        // block runs sequentially from the start); the rest run sequentially on their state.
+        let prefix = if self.threads() < 2 || msgs.len() < MIN_PARALLEL_TXS {
+            Prefix {
+                results: Vec::with_capacity(msgs.len()),
                 stats: ExecutionStats {
                     threads: 1,
-                    executions: msgs.len(),
                     ..ExecutionStats::default()
                 },
-            });
-        }
-        let prefix = Parallel::new(env, msgs, &base)
-            .run(self.threads())
-            .finish()?;
+                accounts: BTreeMap::new(),
+                storage: BTreeMap::new(),
+            }
+        } else {
+            let parallel = Parallel::new(env, msgs, &base);
+            parallel.run(self.threads());
+            parallel.finish(self.threads())?
+        };
         let state = PendingState::with_writes(base, prefix.accounts, prefix.storage);
         let mut results = prefix.results;
         let mut stats = prefix.stats;
@@ -216,12 +217,6 @@ struct Prefix {
     storage: BTreeMap<(Address, B256), U256>,
 }
 
-/// The state of a block after the threads stopped.
-struct Stopped<'a, R> {
-    parallel: Parallel<'a, R>,
-    threads: usize,
-}
-
 impl<'a, R: StateReader + Sync> Parallel<'a, R> {
     fn new(env: &'a BlockEnv, msgs: &'a [Message], base: &'a R) -> Self {
         Self {
@@ -238,17 +233,13 @@ impl<'a, R: StateReader + Sync> Parallel<'a, R> {
     }
 
     /// Runs the workers until the block is done or the executor falls back.
-    fn run(self, threads: usize) -> Stopped<'a, R> {
+    fn run(&self, threads: usize) {
         std::thread::scope(|scope| {
             for _ in 1..threads {
                 scope.spawn(|| self.work());
             }
             self.work();
         });
-        Stopped {
-            parallel: self,
-            threads,
-        }
     }
 
     /// One thread's loop: take a task, do it, take the follow-up task it returns.
@@ -326,22 +317,19 @@ impl<'a, R: StateReader + Sync> Parallel<'a, R> {
             self.halted.store(true, Ordering::Relaxed);
         }
     }
-}
 
-impl<R: StateReader + Sync> Stopped<'_, R> {
     /// The transactions whose results are final: all of them, or after a fallback the
     /// longest prefix that is executed and valid, which the caller continues sequentially.
-    fn finish(self) -> Result<Prefix, StateError> {
-        let Stopped { parallel, threads } = self;
-        let len = parallel.msgs.len();
-        let complete = parallel.scheduler.done();
+    fn finish(self, threads: usize) -> Result<Prefix, StateError> {
+        let len = self.msgs.len();
+        let complete = self.scheduler.done();
         // After a fallback, keep the longest prefix whose latest incarnations are executed
         // and still valid: their reads can no longer change, so their results are final.
         let valid = |index: usize| {
-            complete || (parallel.scheduler.is_executed(index) && parallel.reads_still_hold(index))
+            complete || (self.scheduler.is_executed(index) && self.reads_still_hold(index))
         };
         let mut results = Vec::with_capacity(len);
-        for (index, record) in parallel.records.iter().enumerate() {
+        for (index, record) in self.records.iter().enumerate() {
             if !valid(index) {
                 break;
             }
@@ -354,13 +342,13 @@ impl<R: StateReader + Sync> Stopped<'_, R> {
         let prefix = results.len();
         let stats = ExecutionStats {
             threads,
-            executions: parallel.executions.load(Ordering::Relaxed),
-            aborts: parallel.aborts.load(Ordering::Relaxed),
+            executions: self.executions.load(Ordering::Relaxed),
+            aborts: self.aborts.load(Ordering::Relaxed),
             fell_back_at: (prefix < len).then_some(prefix),
         };
         let mut accounts = BTreeMap::new();
         let mut storage = BTreeMap::new();
-        for (key, value) in parallel.memory.snapshot(prefix, parallel.base)? {
+        for (key, value) in self.memory.snapshot(prefix, self.base)? {
             match (key, value) {
                 (StateKey::Account(address), Value::Account(account)) => {
                     accounts.insert(address, account);

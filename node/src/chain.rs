@@ -10,7 +10,9 @@ use supervm_gas::next_block_base_fee;
 use supervm_primitives::{ChainSpec, ExecutedBlock, RateEntry, RecoveredTx};
 use supervm_storage::{BlockWriter, StorageError, Store};
 use supervm_txpool::{BlockFilter, Journal, MinerPolicy, PoolEnv, PooledTx, TxPool};
-use supervm_vm::{BlockEnv, BlockExecutor, PendingState, RateSnapshot, StateError, StoreState};
+use supervm_vm::{
+    BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StateError, StoreState,
+};
 use tokio::sync::broadcast;
 
 use crate::{
@@ -55,6 +57,8 @@ pub struct Chain {
     pub(crate) journal: Arc<Journal>,
     /// Runs the block's transactions (in parallel when it has the threads).
     pub(crate) executor: BlockExecutor,
+    /// The contract engine and module cache.
+    pub(crate) contracts: Arc<ContractRuntime>,
 }
 
 impl Chain {
@@ -66,6 +70,7 @@ impl Chain {
         timestamp: u64,
         beneficiary: Address,
         rates: Arc<RateSnapshot>,
+        contracts: Arc<ContractRuntime>,
     ) -> BlockEnv {
         BlockEnv {
             number: parent.number + 1,
@@ -75,6 +80,8 @@ impl Chain {
             gas_limit: spec.gas_limit(),
             base_fee_recipient: spec.base_fee_recipient(),
             rates,
+            chain_id: spec.chain_id(),
+            contracts,
         }
     }
 
@@ -89,7 +96,14 @@ impl Chain {
         let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(
             StoreState::new(&reader, head),
         ))?);
-        let env = Self::next_block_env(&self.spec, &parent, timestamp, self.beneficiary, rates);
+        let env = Self::next_block_env(
+            &self.spec,
+            &parent,
+            timestamp,
+            self.beneficiary,
+            rates,
+            self.contracts.clone(),
+        );
         let candidates = self.select(&env);
         let txs: Vec<&RecoveredTx> = candidates.iter().map(|pooled| &pooled.tx).collect();
         let executed =

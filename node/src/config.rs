@@ -198,15 +198,34 @@ impl MiningConfig {
 }
 
 /// `[execution]`
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExecutionConfig {
     /// Threads that execute a block's transactions (Block-STM) and recover senders in
     /// batches; 0 = one per available core.
     pub threads: usize,
+    /// Compiled contract modules kept in memory, least recently used dropped first; shared
+    /// by block building and `eth_call`. At least 1.
+    pub contract_cache_modules: usize,
+}
+
+impl Default for ExecutionConfig {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            contract_cache_modules: supervm_vm::wasm::DEFAULT_CACHE_MODULES,
+        }
+    }
 }
 
 impl ExecutionConfig {
+    /// The contract runtime (engine and module cache) this configuration asks for.
+    pub fn contracts(&self) -> Result<supervm_vm::ContractRuntime, String> {
+        let modules = std::num::NonZeroUsize::new(self.contract_cache_modules)
+            .ok_or("execution.contract_cache_modules must be at least 1")?;
+        supervm_vm::ContractRuntime::new(modules).map_err(|err| err.to_string())
+    }
+
     /// The executor this configuration asks for.
     pub fn executor(&self) -> supervm_vm::BlockExecutor {
         match std::num::NonZeroUsize::new(self.threads) {

@@ -23,7 +23,9 @@ use supervm_primitives::{
     TxEnvelope,
 };
 use supervm_storage::Store;
-use supervm_vm::{system::IERC20, BlockExecutor, PendingState, RateSnapshot, StoreState};
+use supervm_vm::{
+    system::IERC20, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StoreState,
+};
 
 use crate::{
     block_exec::{execute_transactions, seal_block},
@@ -158,6 +160,9 @@ pub enum ExecBenchError {
     /// The temporary directory could not be created.
     #[error("cannot create a temporary directory: {0}")]
     TempDir(#[from] std::io::Error),
+    /// The contract engine could not start.
+    #[error(transparent)]
+    Contracts(#[from] supervm_vm::wasm::RuntimeError),
 }
 
 /// The accounts of the benchmark state: keyed senders first, then keyless recipients.
@@ -211,10 +216,18 @@ pub fn run(params: &ExecBenchParams) -> Result<Vec<ExecBenchReport>, ExecBenchEr
     let mut parent = store.init_genesis(&spec, &genesis_state)?;
     let mut nonces = vec![0u64; accounts.senders.len()];
     let mut reports = Vec::with_capacity(params.threads.len());
+    let contracts = Arc::new(ContractRuntime::new(
+        NonZeroUsize::new(supervm_vm::wasm::DEFAULT_CACHE_MODULES).unwrap_or(NonZeroUsize::MIN),
+    )?);
     for threads in &params.threads {
         let executor = BlockExecutor::new(*threads);
         let raw = sign_block(params, &accounts, &mut nonces, &spec, &parent)?;
-        let (report, block) = measure(params, &executor, &store, &spec, &parent, &raw)?;
+        let chain = BenchChain {
+            store: &store,
+            spec: &spec,
+            contracts: &contracts,
+        };
+        let (report, block) = measure(params, &executor, &chain, &parent, &raw)?;
         reports.push(report);
         parent = block;
     }
@@ -306,14 +319,21 @@ fn sign_block(
 
 /// Executes the block `iterations` times, then imports it; returns the figures and the
 /// committed block.
+/// The chain a benchmark runs on.
+struct BenchChain<'a> {
+    store: &'a Store,
+    spec: &'a ChainSpec,
+    contracts: &'a Arc<ContractRuntime>,
+}
+
 fn measure(
     params: &ExecBenchParams,
     executor: &BlockExecutor,
-    store: &Store,
-    spec: &ChainSpec,
+    chain: &BenchChain<'_>,
     parent: &SealedBlock,
     raw: &[Vec<u8>],
 ) -> Result<(ExecBenchReport, SealedBlock), ExecBenchError> {
+    let (store, spec) = (chain.store, chain.spec);
     let recovered = recover(raw, executor.threads())?;
     let txs: Vec<&RecoveredTx> = recovered.iter().collect();
     let reader = store.reader()?;
@@ -327,6 +347,7 @@ fn measure(
         parent.header.timestamp + 1,
         Address::ZERO,
         rates,
+        chain.contracts.clone(),
     );
     let mut runs = Vec::with_capacity(params.iterations.max(1));
     for _ in 0..params.iterations.max(1) {

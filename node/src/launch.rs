@@ -106,6 +106,7 @@ impl Node {
         let policy = Arc::new(RwLock::new(config.mining.policy()));
         let journal = Arc::new(Journal::new(&data_dir.join("transactions.rlp")));
         let executor = config.execution.executor();
+        let contracts = Arc::new(config.execution.contracts().map_err(NodeError::Config)?);
         restore_journal(&journal, &spec, &store, &pool, executor.threads());
         let chain = Arc::new(Chain {
             spec: spec.clone(),
@@ -117,6 +118,7 @@ impl Node {
             policy: policy.clone(),
             journal: journal.clone(),
             executor,
+            contracts: contracts.clone(),
         });
         let mode = match (config.mining.manual, config.mining.block_time) {
             (true, _) => MiningMode::Manual,
@@ -139,6 +141,7 @@ impl Node {
             client_version: format!("supervm/v{}", env!("CARGO_PKG_VERSION")),
             policy,
             journal,
+            contracts,
         };
         let rpc_config = RpcServerConfig {
             addr: rpc_addr,

@@ -9,6 +9,7 @@ use supervm_consensus::SealerHandle;
 use supervm_primitives::{ChainSpec, ExecutedBlock};
 use supervm_storage::{Reader, Store};
 use supervm_txpool::{Journal, MinerPolicy, TxPool};
+use supervm_vm::ContractRuntime;
 use tokio::sync::broadcast;
 
 use crate::RpcError;
@@ -35,6 +36,8 @@ pub struct RpcContext {
     pub policy: Arc<RwLock<MinerPolicy>>,
     /// Transactions accepted over RPC are journaled here to survive a restart.
     pub journal: Arc<Journal>,
+    /// The contract engine and module cache, shared with block building.
+    pub contracts: Arc<ContractRuntime>,
 }
 
 impl RpcContext {

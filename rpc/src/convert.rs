@@ -192,7 +192,12 @@ fn rpc_receipt(
             blob_gas_price: None,
             from: tx.sender,
             to: tx.tx.to(),
-            contract_address: None,
+            // As geth: a creation's receipt names the address even when the creation failed.
+            contract_address: tx
+                .tx
+                .kind()
+                .is_create()
+                .then(|| tx.sender.create(tx.tx.nonce())),
         },
         other,
     }

@@ -4,7 +4,7 @@ use alloy_primitives::Bytes;
 use jsonrpsee::types::ErrorObjectOwned;
 use supervm_storage::StorageError;
 use supervm_txpool::PoolError;
-use supervm_vm::{InvalidTx, StateError};
+use supervm_vm::{InvalidTx, StateError, TxOutcome};
 
 /// Code of invalid method parameters.
 pub const INVALID_PARAMS: i32 = -32602;
@@ -41,10 +41,30 @@ impl From<RpcError> for ErrorObjectOwned {
             RpcError::Internal(msg) => ErrorObjectOwned::owned(INTERNAL_ERROR, msg, None::<()>),
             RpcError::Server(msg) => ErrorObjectOwned::owned(SERVER_ERROR, msg, None::<()>),
             RpcError::Reverted(data) => {
-                ErrorObjectOwned::owned(EXECUTION_REVERTED, "execution reverted", Some(data))
+                let message = match revert_message(&data) {
+                    Some(reason) => format!("execution reverted: {reason}"),
+                    None => "execution reverted".to_owned(),
+                };
+                ErrorObjectOwned::owned(EXECUTION_REVERTED, message, Some(data))
             }
         }
     }
+}
+
+impl RpcError {
+    /// The answer to a call that failed: its revert data, or why it halted (geth answers
+    /// "out of gas" and the like with -32000).
+    pub fn failed(outcome: TxOutcome) -> Self {
+        match outcome.halt_reason {
+            Some(reason) => Self::Server(reason),
+            None => Self::Reverted(outcome.output),
+        }
+    }
+}
+
+/// The message of `Error(string)` revert data, as geth appends it to "execution reverted".
+fn revert_message(data: &[u8]) -> Option<String> {
+    supervm_vm::system::decode_revert_message(data)
 }
 
 impl From<StorageError> for RpcError {

@@ -179,10 +179,12 @@ fn estimate_env(ctx: &RpcContext, reader: &Reader, number: u64) -> Result<BlockE
         gas_limit: header.gas_limit,
         base_fee_recipient: ctx.spec.base_fee_recipient(),
         rates: rates_at(reader, number)?,
+        chain_id: ctx.spec.chain_id(),
+        contracts: ctx.contracts.clone(),
     })
 }
 
-fn call_env(reader: &Reader, number: u64) -> Result<BlockEnv, RpcError> {
+fn call_env(ctx: &RpcContext, reader: &Reader, number: u64) -> Result<BlockEnv, RpcError> {
     let header = reader.header(number)?.ok_or_else(header_not_found)?;
     Ok(BlockEnv {
         number: header.number,
@@ -192,6 +194,8 @@ fn call_env(reader: &Reader, number: u64) -> Result<BlockEnv, RpcError> {
         gas_limit: header.gas_limit,
         base_fee_recipient: None,
         rates: rates_at(reader, number)?,
+        chain_id: ctx.spec.chain_id(),
+        contracts: ctx.contracts.clone(),
     })
 }
 
@@ -259,7 +263,12 @@ fn estimate(
     let cap = msg.gas_limit;
     let outcome = simulate(reader, number, env, &msg)?;
     if !outcome.success {
-        return Err(RpcError::Reverted(outcome.output));
+        if outcome.halt_reason.as_deref() == Some("out of gas") {
+            return Err(RpcError::Server(format!(
+                "gas required exceeds allowance ({cap})"
+            )));
+        }
+        return Err(RpcError::failed(outcome));
     }
     let succeeds = |msg: &mut Message, gas: u64| -> Result<bool, RpcError> {
         msg.gas_limit = gas;
@@ -509,14 +518,14 @@ impl EthApiServer for EthApi {
     async fn call(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<Bytes> {
         Ok(self
             .ctx
-            .read(move |_, reader| {
+            .read(move |ctx, reader| {
                 let number = state_block(reader, block)?;
-                let env = call_env(reader, number)?;
+                let env = call_env(ctx, reader, number)?;
                 let outcome = simulate(reader, number, &env, &call_message(&request, &env)?)?;
                 if outcome.success {
                     Ok(outcome.output)
                 } else {
-                    Err(RpcError::Reverted(outcome.output))
+                    Err(RpcError::failed(outcome))
                 }
             })
             .await?)

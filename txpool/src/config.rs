@@ -11,7 +11,8 @@ pub struct PoolConfig {
     /// Most queued transactions per sender (how far beyond its pending nonce a sender may
     /// submit).
     pub max_queued_per_sender: usize,
-    /// Largest accepted encoded transaction, in bytes (geth: 128 KiB).
+    /// Largest accepted encoded transaction, in bytes: 320 KiB, so a contract module of up
+    /// to 256 KiB fits in one creation (geth accepts 128 KiB).
     pub max_tx_size: usize,
     /// Minimum fee increase, in percent, for a replacement (geth: 10).
     pub price_bump_percent: u64,
@@ -23,7 +24,7 @@ impl Default for PoolConfig {
             max_pending: 5120,
             max_queued: 1024,
             max_queued_per_sender: 16,
-            max_tx_size: 128 * 1024,
+            max_tx_size: 320 * 1024,
             price_bump_percent: 10,
         }
     }

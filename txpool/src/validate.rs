@@ -7,8 +7,8 @@ use supervm_gas::{intrinsic_gas, next_block_base_fee, Payment, TxFees};
 use supervm_primitives::{ChainSpec, RecoveredTx};
 use supervm_storage::{Reader, StorageError};
 use supervm_vm::{
-    callee_kind, check_chain_id, validate_payment, FeePayment, InvalidTx, Message, PendingState,
-    RateSnapshot, StateAccess, StateError, StateReader, StoreState,
+    check_chain_id, validate_payment, FeePayment, InvalidTx, Message, PendingState,
+    RateSnapshot, StateAccess, StateError, StateReader, StoreState, wasm::validate_module,
 };
 
 use crate::{PoolConfig, PoolError};
@@ -64,10 +64,11 @@ pub(crate) fn stateless(
     if inner.gas_limit() > env.block_gas_limit {
         return Err(InvalidTx::ExceedsBlockGasLimit.into());
     }
-    if inner.kind().is_create() {
-        return Err(InvalidTx::CreateNotSupported.into());
+    let is_create = inner.kind().is_create();
+    if is_create {
+        validate_module(inner.input()).map_err(InvalidTx::from)?;
     }
-    let intrinsic = intrinsic_gas(inner.input(), false, inner.access_list());
+    let intrinsic = intrinsic_gas(inner.input(), is_create, inner.access_list());
     if inner.gas_limit() < intrinsic {
         return Err(InvalidTx::IntrinsicGasTooLow {
             have: inner.gas_limit(),
@@ -112,9 +113,6 @@ pub(crate) fn stateful(
     }
     let msg = Message::from_tx(tx);
     let (fee, _) = validate_payment(&mut view, &msg, env.base_fee, &env.rates)?;
-    if let Some(to) = tx.tx.to() {
-        callee_kind(&mut view, to)?;
-    }
     let fees = msg.fees.unwrap_or(TxFees {
         max_fee_per_gas: 0,
         max_priority_fee_per_gas: 0,

@@ -2,17 +2,19 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, Bytes, Log, TxKind, KECCAK256_EMPTY, U256};
+use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use supervm_gas::{intrinsic_gas, FeeError, Settlement};
 
 use crate::{
+    call::{self, AccessSet, CallInput, Status, TxScope},
     fee_token::{resolve, FeePayment, RateSnapshot},
-    system::{self, layout, Call, CallError, GasMeter, SystemContract},
-    Frame, Message, StateAccess, StateError,
+    system::layout,
+    wasm::{validate_module, ContractRuntime, ModuleError},
+    Message, StateAccess, StateError,
 };
 
 /// The block a transaction executes in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct BlockEnv {
     /// Block number.
     pub number: u64,
@@ -28,6 +30,10 @@ pub struct BlockEnv {
     pub base_fee_recipient: Option<Address>,
     /// Fee-token rates of this block (from the parent's final state).
     pub rates: Arc<RateSnapshot>,
+    /// The chain id contracts see.
+    pub chain_id: u64,
+    /// The engine and module cache contracts run on, shared by every block of the node.
+    pub contracts: Arc<ContractRuntime>,
 }
 
 /// What a valid transaction did.
@@ -35,6 +41,12 @@ pub struct BlockEnv {
 pub struct TxOutcome {
     /// Whether execution succeeded (a failed one still pays for its gas).
     pub success: bool,
+    /// Why execution stopped exceptionally — out of gas, a trap, a limit — using all its
+    /// gas; `None` when it succeeded or reverted (revert data is in `output`).
+    pub halt_reason: Option<String>,
+    /// The contract a creation made (also set when the creation failed, as Ethereum
+    /// receipts do).
+    pub contract_address: Option<Address>,
     /// Gas consumed.
     pub gas_used: u64,
     /// Price per gas paid, in the unit of the fee fields (wei, or token units for CIP-64);
@@ -131,12 +143,9 @@ pub enum InvalidTx {
         /// This chain's id.
         expected: u64,
     },
-    /// Contract creation needs a contract runtime, which this chain does not have yet.
-    #[error("contract creation is not supported: this chain runs no EVM bytecode")]
-    CreateNotSupported,
-    /// A call to an account holding code this node cannot run.
-    #[error("cannot call {0}: the account has code and this chain runs no EVM bytecode")]
-    CodeNotSupported(Address),
+    /// A contract creation whose data is not a module a contract may be.
+    #[error(transparent)]
+    InvalidContract(#[from] ModuleError),
     /// The state could not be read.
     #[error(transparent)]
     State(#[from] StateError),
@@ -239,48 +248,6 @@ fn burn(state: &mut impl StateAccess, token: Address, amount: U256) -> Result<()
     state.credit_slot(token, layout::BURNED_SLOT, amount)
 }
 
-/// Runs the call part of a transaction (value transfer and contract code) in a frame that
-/// is dropped on failure. Returns (success, output, gas used by code, logs).
-fn run_call(
-    state: &mut impl StateAccess,
-    msg: &Message,
-    to: Address,
-    code_kind: Option<SystemContract>,
-    gas_available: u64,
-    timestamp: u64,
-) -> Result<(bool, Bytes, u64, Vec<Log>), StateError> {
-    let mut frame = Frame::new(state);
-    // A call without value touches no balance: in particular every call to a token
-    // contract would otherwise leave a zero credit on the contract's account.
-    if !msg.value.is_zero() {
-        let mut sender = frame.account(msg.caller)?;
-        sender.balance -= msg.value;
-        frame.set_account(msg.caller, sender);
-        frame.credit(to, msg.value)?;
-    }
-    let mut gas = GasMeter::new(gas_available);
-    let Some(kind) = code_kind else {
-        return Ok((true, Bytes::new(), 0, frame.commit()?));
-    };
-    let call = Call {
-        caller: msg.caller,
-        address: to,
-        value: msg.value,
-        input: &msg.input,
-        timestamp,
-    };
-    let mut logs = Vec::new();
-    match system::call(kind, &call, &mut frame, &mut gas, &mut logs) {
-        Ok(output) => {
-            frame.logs.extend(logs);
-            Ok((true, output, gas.used(), frame.commit()?))
-        }
-        Err(CallError::Revert(data)) => Ok((false, data, gas.used(), Vec::new())),
-        Err(CallError::OutOfGas) => Ok((false, Bytes::new(), gas_available, Vec::new())),
-        Err(CallError::State(err)) => Err(err),
-    }
-}
-
 /// Resolves which token pays `msg`'s fee, checks the fee fields against the base fee and the
 /// payer's balances. Returns the payment and the maximum debit. Shared by execution and pool
 /// admission so both apply the same rules.
@@ -302,20 +269,6 @@ pub fn validate_payment(
     Ok((fee, max_debit))
 }
 
-/// The system contract at `to`, if any; an error if `to` holds code this node cannot run.
-pub fn callee_kind(
-    state: &mut impl StateAccess,
-    to: Address,
-) -> Result<Option<SystemContract>, InvalidTx> {
-    let code_hash = state.code_hash(to)?;
-    if code_hash == KECCAK256_EMPTY {
-        return Ok(None);
-    }
-    SystemContract::from_code_hash(&code_hash)
-        .map(Some)
-        .ok_or(InvalidTx::CodeNotSupported(to))
-}
-
 /// Validates `msg` against the block and the state, then applies it.
 ///
 /// All checks come first; an `Err` means nothing was written. The fee is debited in full
@@ -328,11 +281,11 @@ pub fn execute_tx(
     if msg.gas_limit > env.gas_limit {
         return Err(InvalidTx::ExceedsBlockGasLimit);
     }
-    let to = match msg.kind {
-        TxKind::Call(to) => to,
-        TxKind::Create => return Err(InvalidTx::CreateNotSupported),
-    };
-    let intrinsic = intrinsic_gas(&msg.input, false, msg.access_list.as_ref());
+    let is_create = msg.kind.is_create();
+    if is_create {
+        validate_module(&msg.input)?;
+    }
+    let intrinsic = intrinsic_gas(&msg.input, is_create, msg.access_list.as_ref());
     if msg.gas_limit < intrinsic {
         return Err(InvalidTx::IntrinsicGasTooLow {
             have: msg.gas_limit,
@@ -360,9 +313,9 @@ pub fn execute_tx(
         }
     }
     let (fee, max_debit) = validate_payment(state, msg, env.base_fee, &env.rates)?;
-    let code_kind = callee_kind(state, to)?;
 
     // Debit the maximum fee and bump the nonce: these survive a failed call.
+    let nonce = sender.nonce;
     sender.nonce = sender.nonce.saturating_add(1);
     match fee.token {
         None => sender.balance -= max_debit,
@@ -374,15 +327,38 @@ pub fn execute_tx(
     }
     state.set_account(msg.caller, sender);
 
-    let (success, output, code_gas, logs) = run_call(
-        state,
-        msg,
-        to,
-        code_kind,
-        msg.gas_limit - intrinsic,
-        env.timestamp,
-    )?;
-    let gas_used = intrinsic + code_gas;
+    let mut scope = TxScope {
+        block: env,
+        origin: msg.caller,
+        access: AccessSet::default(),
+    };
+    scope.access.touch_account(msg.caller);
+    if let Some(list) = &msg.access_list {
+        scope.access.warm_list(list);
+    }
+    let gas = msg.gas_limit - intrinsic;
+    let (result, contract_address) = match msg.kind {
+        TxKind::Call(to) => {
+            scope.access.touch_account(to);
+            let input = CallInput {
+                caller: msg.caller,
+                to,
+                value: msg.value,
+                input: msg.input.clone(),
+                gas,
+                depth: 1,
+            };
+            (call::call(state, &mut scope, input)?, None)
+        }
+        TxKind::Create => {
+            let address = msg.caller.create(nonce);
+            scope.access.touch_account(address);
+            let code = msg.input.clone();
+            let result = call::create(state, &mut scope, msg.caller, address, msg.value, code, gas)?;
+            (result, Some(address))
+        }
+    };
+    let gas_used = intrinsic + result.gas_used;
     let (settlement, effective_gas_price) = match &msg.fees {
         Some(fees) => {
             let settlement = fees.settle(env.base_fee, msg.gas_limit, gas_used, fee.payment)?;
@@ -401,12 +377,18 @@ pub fn execute_tx(
         (None, Some(token)) => burn(state, token, settlement.base)?,
         (None, None) => {}
     }
+    let success = result.is_success();
     Ok(TxOutcome {
         success,
+        halt_reason: match result.status {
+            Status::Halt(reason) => Some(reason),
+            Status::Success | Status::Revert => None,
+        },
+        contract_address,
         gas_used,
         effective_gas_price,
-        logs,
-        output,
+        logs: result.logs,
+        output: result.output,
         fee_token: fee.token,
         settlement,
     })
@@ -433,6 +415,10 @@ mod tests {
         fn storage(&self, _: Address, _: B256) -> Result<U256, StateError> {
             Ok(U256::ZERO)
         }
+
+        fn code(&self, _: B256) -> Result<Option<Bytes>, StateError> {
+            Ok(None)
+        }
     }
 
     const ALICE: Address = Address::repeat_byte(0xa1);
@@ -449,6 +435,10 @@ mod tests {
             gas_limit: 30_000_000,
             base_fee_recipient: recipient,
             rates: Arc::default(),
+            chain_id: 1,
+            contracts: Arc::new(
+                ContractRuntime::new(std::num::NonZeroUsize::MIN).expect("engine starts"),
+            ),
         }
     }
 
@@ -547,7 +537,7 @@ mod tests {
                     kind: TxKind::Create,
                     ..transfer(0, 0, 100_000)
                 },
-                "contract creation is not supported",
+                "contract code is not a WebAssembly module",
             ),
         ];
         for (msg, expected) in cases {

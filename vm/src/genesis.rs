@@ -34,6 +34,10 @@ impl StateReader for Empty {
     fn storage(&self, _: Address, _: B256) -> Result<U256, StateError> {
         Ok(U256::ZERO)
     }
+
+    fn code(&self, _: B256) -> Result<Option<Bytes>, StateError> {
+        Ok(None)
+    }
 }
 
 /// Builds the genesis state of `spec`.

@@ -19,9 +19,13 @@
 //!   its result equals running it transaction after transaction.
 //! - A transaction that fails validation ([`InvalidTx`]) changes nothing: every check runs
 //!   before the first write.
+//! - Contract code runs in [`wasm`] (wasmtime): deterministic, metered with fuel, limited in
+//!   memory, stack and call depth; compiled modules are cached by code hash across
+//!   transactions, blocks and threads.
 //! - Fee payments to the beneficiary and the base-fee recipient go through
 //!   [`StateAccess::credit`], a commutative delta, so they never order transactions.
 
+mod call;
 mod execute;
 pub mod fee_token;
 pub mod genesis;
@@ -29,12 +33,14 @@ mod message;
 pub mod parallel;
 mod state;
 pub mod system;
+pub mod wasm;
 
 pub use execute::{
-    callee_kind, execute_tx, validate_payment, BlockEnv, FeeTokenShortfall, InvalidTx, TxOutcome,
+    execute_tx, validate_payment, BlockEnv, FeeTokenShortfall, InvalidTx, TxOutcome,
 };
 pub use fee_token::{FeeCurrency, FeePayment, RateSnapshot};
 pub use genesis::{genesis_state, GenesisError};
 pub use message::{check_chain_id, Message};
 pub use parallel::{BlockExecutor, BlockOutput, ExecutionStats};
 pub use state::{Frame, PendingState, StateAccess, StateError, StateReader, StoreState};
+pub use wasm::{ContractRuntime, ModuleError};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, Log, B256, U256};
+use alloy_primitives::{Address, Bytes, Log, B256, U256};
 use supervm_primitives::{Account, StateChanges};
 use supervm_storage::{Reader, StorageError};
 
@@ -36,6 +36,12 @@ pub trait StateAccess {
     fn storage(&mut self, address: Address, slot: B256) -> Result<U256, StateError>;
     /// Writes a storage slot.
     fn set_storage(&mut self, address: Address, slot: B256, value: U256);
+    /// The contract code whose keccak256 hash is `code_hash`, if stored. Code is addressed by
+    /// content and never changes, so a code read needs no conflict tracking: whoever learned
+    /// the hash (from an account, which is tracked) finds the right bytes.
+    fn code(&mut self, code_hash: B256) -> Result<Option<Bytes>, StateError>;
+    /// Stores `code` under `code_hash` (its keccak256 hash, computed by the caller).
+    fn set_code(&mut self, code_hash: B256, code: Bytes);
     /// Adds `amount` to a native balance without the caller reading it first: a commutative
     /// delta, so fee credits to the same beneficiary need not make transactions depend on each
     /// other. The default reads and writes; the parallel executor records a delta instead.
@@ -72,6 +78,8 @@ pub trait StateReader {
     fn account(&self, address: Address) -> Result<Option<Account>, StateError>;
     /// The committed value of a storage slot.
     fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError>;
+    /// Committed contract code by hash.
+    fn code(&self, code_hash: B256) -> Result<Option<Bytes>, StateError>;
 }
 
 impl<R: StateReader> StateReader for &R {
@@ -81,6 +89,10 @@ impl<R: StateReader> StateReader for &R {
 
     fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError> {
         (*self).storage(address, slot)
+    }
+
+    fn code(&self, code_hash: B256) -> Result<Option<Bytes>, StateError> {
+        (*self).code(code_hash)
     }
 }
 
@@ -105,6 +117,10 @@ impl StateReader for StoreState<'_> {
     fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError> {
         Ok(self.reader.storage(&address, &slot, self.block)?)
     }
+
+    fn code(&self, code_hash: B256) -> Result<Option<Bytes>, StateError> {
+        Ok(self.reader.code(&code_hash)?)
+    }
 }
 
 /// Uncommitted changes layered over committed state: the state of a block being built, or of
@@ -113,35 +129,40 @@ pub struct PendingState<R> {
     base: R,
     accounts: BTreeMap<Address, Account>,
     storage: BTreeMap<(Address, B256), U256>,
+    codes: BTreeMap<B256, Bytes>,
+}
+
+/// The writes a [`PendingState`] holds over its base.
+#[derive(Default)]
+pub(crate) struct Writes {
+    pub(crate) accounts: BTreeMap<Address, Account>,
+    pub(crate) storage: BTreeMap<(Address, B256), U256>,
+    pub(crate) codes: BTreeMap<B256, Bytes>,
 }
 
 impl<R: StateReader> PendingState<R> {
     /// An empty overlay over `base`.
     pub fn new(base: R) -> Self {
-        Self {
-            base,
-            accounts: BTreeMap::new(),
-            storage: BTreeMap::new(),
-        }
+        Self::with_writes(base, Writes::default())
     }
 
     /// An overlay already holding writes (the outcome of a parallel execution).
-    pub(crate) fn with_writes(
-        base: R,
-        accounts: BTreeMap<Address, Account>,
-        storage: BTreeMap<(Address, B256), U256>,
-    ) -> Self {
+    pub(crate) fn with_writes(base: R, writes: Writes) -> Self {
         Self {
             base,
-            accounts,
-            storage,
+            accounts: writes.accounts,
+            storage: writes.storage,
+            codes: writes.codes,
         }
     }
 
     /// The changes to commit; accounts left empty are deleted (EIP-161) unless they hold
     /// storage.
     pub fn into_changes(self) -> StateChanges {
-        let mut changes = StateChanges::default();
+        let mut changes = StateChanges {
+            codes: self.codes,
+            ..StateChanges::default()
+        };
         for ((address, slot), value) in self.storage {
             changes
                 .storage
@@ -179,14 +200,26 @@ impl<R: StateReader> StateAccess for PendingState<R> {
     fn set_storage(&mut self, address: Address, slot: B256, value: U256) {
         self.storage.insert((address, slot), value);
     }
+
+    fn code(&mut self, code_hash: B256) -> Result<Option<Bytes>, StateError> {
+        match self.codes.get(&code_hash) {
+            Some(code) => Ok(Some(code.clone())),
+            None => self.base.code(code_hash),
+        }
+    }
+
+    fn set_code(&mut self, code_hash: B256, code: Bytes) {
+        self.codes.insert(code_hash, code);
+    }
 }
 
 /// A revertible layer over another [`StateAccess`]: a call runs in a frame; on success its
 /// writes, credits and logs are merged into the parent, on revert they are dropped.
-pub struct Frame<'p, S: StateAccess> {
+pub struct Frame<'p, S: StateAccess + ?Sized> {
     parent: &'p mut S,
     accounts: BTreeMap<Address, Account>,
     storage: BTreeMap<(Address, B256), U256>,
+    codes: BTreeMap<B256, Bytes>,
     /// Native credits to accounts the frame has not read: kept as deltas so that a value
     /// transfer does not read its recipient (two payments to one address stay independent).
     credits: BTreeMap<Address, U256>,
@@ -194,13 +227,14 @@ pub struct Frame<'p, S: StateAccess> {
     pub logs: Vec<Log>,
 }
 
-impl<'p, S: StateAccess> Frame<'p, S> {
+impl<'p, S: StateAccess + ?Sized> Frame<'p, S> {
     /// A new empty frame.
     pub fn new(parent: &'p mut S) -> Self {
         Self {
             parent,
             accounts: BTreeMap::new(),
             storage: BTreeMap::new(),
+            codes: BTreeMap::new(),
             credits: BTreeMap::new(),
             logs: Vec::new(),
         }
@@ -214,6 +248,9 @@ impl<'p, S: StateAccess> Frame<'p, S> {
         for ((address, slot), value) in self.storage {
             self.parent.set_storage(address, slot, value);
         }
+        for (code_hash, code) in self.codes {
+            self.parent.set_code(code_hash, code);
+        }
         for (address, amount) in self.credits {
             self.parent.credit(address, amount)?;
         }
@@ -221,7 +258,7 @@ impl<'p, S: StateAccess> Frame<'p, S> {
     }
 }
 
-impl<S: StateAccess> StateAccess for Frame<'_, S> {
+impl<S: StateAccess + ?Sized> StateAccess for Frame<'_, S> {
     fn account(&mut self, address: Address) -> Result<Account, StateError> {
         if let Some(account) = self.accounts.get(&address) {
             return Ok(*account);
@@ -255,6 +292,17 @@ impl<S: StateAccess> StateAccess for Frame<'_, S> {
 
     fn set_storage(&mut self, address: Address, slot: B256, value: U256) {
         self.storage.insert((address, slot), value);
+    }
+
+    fn code(&mut self, code_hash: B256) -> Result<Option<Bytes>, StateError> {
+        match self.codes.get(&code_hash) {
+            Some(code) => Ok(Some(code.clone())),
+            None => self.parent.code(code_hash),
+        }
+    }
+
+    fn set_code(&mut self, code_hash: B256, code: Bytes) {
+        self.codes.insert(code_hash, code);
     }
 
     fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError> {

@@ -5,58 +5,26 @@
 //! than the exact rational value of the gas it used; per token, the sum of all balances plus
 //! what was burned equals the minted supply; the native coin likewise.
 
-use std::{collections::BTreeMap, sync::Arc};
+mod common;
 
-use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use std::sync::Arc;
+
+use common::{contracts, Memory};
+
+use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
 use proptest::prelude::*;
 use supervm_gas::TxFees;
-use supervm_primitives::{Account, ChainSpec, GenesisRate, GenesisToken, StateChanges};
+use supervm_primitives::{ChainSpec, GenesisRate, GenesisToken};
 use supervm_vm::{
     execute_tx, genesis_state,
     system::{layout, IFeePreference, FEE_PREFERENCE, IERC20},
-    BlockEnv, FeeCurrency, Message, PendingState, RateSnapshot, StateAccess, StateError,
-    StateReader,
+    BlockEnv, FeeCurrency, Message, PendingState, RateSnapshot, StateAccess,
 };
 
 const ACCOUNTS: usize = 6;
 const BENEFICIARY: Address = Address::repeat_byte(0xbe);
 const BASE_FEE: u64 = 875_000_000;
-
-struct Memory {
-    accounts: BTreeMap<Address, Account>,
-    storage: BTreeMap<(Address, B256), U256>,
-}
-
-impl Memory {
-    fn new(changes: &StateChanges) -> Self {
-        let accounts = changes
-            .accounts
-            .iter()
-            .filter_map(|(a, acc)| acc.map(|acc| (*a, acc)))
-            .collect();
-        let storage = changes
-            .storage
-            .iter()
-            .flat_map(|(a, slots)| slots.iter().map(move |(s, v)| ((*a, *s), *v)))
-            .collect();
-        Self { accounts, storage }
-    }
-}
-
-impl StateReader for Memory {
-    fn account(&self, address: Address) -> Result<Option<Account>, StateError> {
-        Ok(self.accounts.get(&address).copied())
-    }
-
-    fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError> {
-        Ok(self
-            .storage
-            .get(&(address, slot))
-            .copied()
-            .unwrap_or_default())
-    }
-}
 
 fn account(i: usize) -> Address {
     Address::with_last_byte(0x10 + i as u8)
@@ -170,6 +138,8 @@ proptest! {
             gas_limit: 30_000_000,
             base_fee_recipient: None,
             rates: rates.clone(),
+            chain_id: 31337,
+            contracts: contracts(),
         };
         let supplies: Vec<U256> = (0..tokens.len())
             .map(|t| state.storage(token_address(t), layout::TOTAL_SUPPLY_SLOT).unwrap())

@@ -16,11 +16,15 @@
 //! earlier transaction credited), accounts that start empty and spend what they receive, with
 //! the base fee paid to a recipient or burned.
 
+mod common;
+
 use std::{
     collections::BTreeMap,
     num::NonZeroUsize,
     sync::{Arc, LazyLock},
 };
+
+use common::{contracts, Memory};
 
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_sol_types::SolCall;
@@ -30,13 +34,13 @@ use proptest::{
     test_runner::{TestCaseError, TestRunner},
 };
 use supervm_gas::TxFees;
-use supervm_primitives::{Account, ChainSpec, GenesisRate, GenesisToken, StateChanges};
+use supervm_primitives::{ChainSpec, GenesisRate, GenesisToken, StateChanges};
 use supervm_vm::{
     execute_tx, genesis_state,
     parallel::{FALLBACK_ABORT_RATIO, FALLBACK_MIN_EXECUTIONS, MIN_PARALLEL_TXS},
     system::{oracle, IFeePreference, IOracle, FEE_PREFERENCE, IERC20, ORACLE},
     BlockEnv, BlockExecutor, ExecutionStats, FeeCurrency, Message, PendingState, RateSnapshot,
-    StateAccess, StateError, StateReader, TxOutcome,
+    StateAccess, TxOutcome,
 };
 
 /// Accounts most transactions touch: blocks of them conflict.
@@ -106,72 +110,6 @@ fn token(t: usize) -> Address {
 /// Whitelisted reporters of the tokens that have reporters.
 fn reporters() -> Vec<Address> {
     vec![hot(0), hot(1), cold(0)]
-}
-
-/// Committed state in memory.
-#[derive(Clone)]
-struct Memory {
-    accounts: BTreeMap<Address, Account>,
-    storage: BTreeMap<(Address, B256), U256>,
-}
-
-impl Memory {
-    fn new(changes: &StateChanges) -> Self {
-        let mut memory = Self {
-            accounts: BTreeMap::new(),
-            storage: BTreeMap::new(),
-        };
-        memory.apply(changes);
-        memory
-    }
-
-    /// Commits `changes` (deleted accounts and zeroed slots disappear).
-    fn apply(&mut self, changes: &StateChanges) {
-        for (address, account) in &changes.accounts {
-            match account {
-                Some(account) => self.accounts.insert(*address, *account),
-                None => self.accounts.remove(address),
-            };
-        }
-        for (address, slots) in &changes.storage {
-            for (slot, value) in slots {
-                if value.is_zero() {
-                    self.storage.remove(&(*address, *slot));
-                } else {
-                    self.storage.insert((*address, *slot), *value);
-                }
-            }
-        }
-    }
-
-    /// The state root of this state.
-    fn root(&self) -> B256 {
-        let mut all = StateChanges::default();
-        for (address, account) in &self.accounts {
-            all.accounts.insert(*address, Some(*account));
-        }
-        for ((address, slot), value) in &self.storage {
-            all.storage
-                .entry(*address)
-                .or_default()
-                .insert(*slot, *value);
-        }
-        supervm_storage::trie::root_of_new_state(&all)
-    }
-}
-
-impl StateReader for Memory {
-    fn account(&self, address: Address) -> Result<Option<Account>, StateError> {
-        Ok(self.accounts.get(&address).copied())
-    }
-
-    fn storage(&self, address: Address, slot: B256) -> Result<U256, StateError> {
-        Ok(self
-            .storage
-            .get(&(address, slot))
-            .copied()
-            .unwrap_or_default())
-    }
 }
 
 /// The committed state blocks run on, and the fee-token rates it prices.
@@ -288,6 +226,8 @@ fn block_env(base_fee_recipient: Option<Address>, rates: Arc<RateSnapshot>) -> B
         gas_limit: 30_000_000,
         base_fee_recipient,
         rates,
+        chain_id: 31337,
+        contracts: contracts(),
     }
 }
 

@@ -55,14 +55,12 @@ mod scheduler;
 mod view;
 
 use std::{
-    collections::BTreeMap,
     num::NonZeroUsize,
     sync::atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Bytes, B256};
 use parking_lot::Mutex;
-use supervm_primitives::Account;
 
 use self::{
     mvmemory::{MvMemory, Read, StateKey, Value},
@@ -70,7 +68,8 @@ use self::{
     view::{Observed, ReadSet, TxView},
 };
 use crate::{
-    execute_tx, BlockEnv, InvalidTx, Message, PendingState, StateError, StateReader, TxOutcome,
+    execute_tx, state::Writes, BlockEnv, InvalidTx, Message, PendingState, StateError,
+    StateReader, TxOutcome,
 };
 
 /// Blocks with fewer transactions run sequentially: starting threads costs more than it
@@ -150,15 +149,14 @@ impl BlockExecutor {
                     threads: 1,
                     ..ExecutionStats::default()
                 },
-                accounts: BTreeMap::new(),
-                storage: BTreeMap::new(),
+                writes: Writes::default(),
             }
         } else {
             let parallel = Parallel::new(env, msgs, &base);
             parallel.run(self.threads());
             parallel.finish(self.threads())?
         };
-        let state = PendingState::with_writes(base, prefix.accounts, prefix.storage);
+        let state = PendingState::with_writes(base, prefix.writes);
         let mut results = prefix.results;
         let mut stats = prefix.stats;
         let done = results.len();
@@ -192,6 +190,7 @@ fn execute_sequential<R: StateReader>(
 #[derive(Default)]
 struct TxRecord {
     reads: ReadSet,
+    codes: Vec<(B256, Bytes)>,
     result: Option<Result<TxOutcome, InvalidTx>>,
 }
 
@@ -213,8 +212,7 @@ struct Parallel<'a, R> {
 struct Prefix {
     results: Vec<Result<TxOutcome, InvalidTx>>,
     stats: ExecutionStats,
-    accounts: BTreeMap<Address, Account>,
-    storage: BTreeMap<(Address, B256), U256>,
+    writes: Writes,
 }
 
 impl<'a, R: StateReader + Sync> Parallel<'a, R> {
@@ -274,10 +272,12 @@ impl<'a, R: StateReader + Sync> Parallel<'a, R> {
             }
             return Some(Task::Execute(version));
         }
-        let (reads, writes) = view.into_parts();
+        let (reads, writes, codes) = view.into_parts();
+        self.memory.publish_codes(&codes);
         let wrote_new_key = self.memory.record(version.index, writes);
         *self.records[version.index].lock() = TxRecord {
             reads,
+            codes,
             result: Some(result),
         };
         self.scheduler.finish_execution(version, wrote_new_key)
@@ -329,15 +329,18 @@ impl<'a, R: StateReader + Sync> Parallel<'a, R> {
             complete || (self.scheduler.is_executed(index) && self.reads_still_hold(index))
         };
         let mut results = Vec::with_capacity(len);
+        let mut writes = Writes::default();
         for (index, record) in self.records.iter().enumerate() {
             if !valid(index) {
                 break;
             }
-            match record.lock().result.take() {
+            let mut record = record.lock();
+            match record.result.take() {
                 Some(Err(InvalidTx::State(err))) => return Err(err),
                 Some(result) => results.push(result),
                 None => break,
             }
+            writes.codes.extend(std::mem::take(&mut record.codes));
         }
         let prefix = results.len();
         let stats = ExecutionStats {
@@ -346,15 +349,13 @@ impl<'a, R: StateReader + Sync> Parallel<'a, R> {
             aborts: self.aborts.load(Ordering::Relaxed),
             fell_back_at: (prefix < len).then_some(prefix),
         };
-        let mut accounts = BTreeMap::new();
-        let mut storage = BTreeMap::new();
         for (key, value) in self.memory.snapshot(prefix, self.base)? {
             match (key, value) {
                 (StateKey::Account(address), Value::Account(account)) => {
-                    accounts.insert(address, account);
+                    writes.accounts.insert(address, account);
                 }
                 (StateKey::Storage(address, slot), Value::Word(word)) => {
-                    storage.insert((address, slot), word);
+                    writes.storage.insert((address, slot), word);
                 }
                 // The view writes accounts only under account keys and words only under
                 // slot keys, so no other pair exists.
@@ -364,8 +365,7 @@ impl<'a, R: StateReader + Sync> Parallel<'a, R> {
         Ok(Prefix {
             results,
             stats,
-            accounts,
-            storage,
+            writes,
         })
     }
 }

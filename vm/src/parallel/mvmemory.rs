@@ -8,7 +8,7 @@ use std::{
     hash::{BuildHasher, Hash},
 };
 
-use alloy_primitives::{map::DefaultHashBuilder, Address, B256, U256};
+use alloy_primitives::{map::DefaultHashBuilder, Address, Bytes, B256, U256};
 use parking_lot::Mutex;
 use supervm_primitives::Account;
 
@@ -114,6 +114,10 @@ pub(crate) struct MvMemory {
     hasher: DefaultHashBuilder,
     /// Keys each transaction's latest incarnation wrote, to clean up after re-execution.
     written: Vec<Mutex<Vec<StateKey>>>,
+    /// Code deployed by any incarnation, by hash. Code is addressed by content, so an entry
+    /// is right whoever wrote it and never needs versions; the block's output takes its code
+    /// from the final incarnations only.
+    codes: Mutex<HashMap<B256, Bytes, DefaultHashBuilder>>,
 }
 
 impl MvMemory {
@@ -123,6 +127,7 @@ impl MvMemory {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             hasher: DefaultHashBuilder::default(),
             written: (0..len).map(|_| Mutex::default()).collect(),
+            codes: Mutex::default(),
         }
     }
 
@@ -153,6 +158,23 @@ impl MvMemory {
         let versions = shard.entry(*key).or_default();
         let base = *versions.base.get_or_insert(value);
         Ok(resolve_on(versions, index, base))
+    }
+
+    /// Code deployed in this block under `code_hash`, if any.
+    pub(crate) fn code(&self, code_hash: &B256) -> Option<Bytes> {
+        self.codes.lock().get(code_hash).cloned()
+    }
+
+    /// Publishes code an incarnation deployed. Called before its writes are recorded, so a
+    /// transaction that sees the new account's code hash also finds the code.
+    pub(crate) fn publish_codes(&self, codes: &[(B256, Bytes)]) {
+        if codes.is_empty() {
+            return;
+        }
+        let mut published = self.codes.lock();
+        for (hash, code) in codes {
+            published.entry(*hash).or_insert_with(|| code.clone());
+        }
     }
 
     /// Records what incarnation of transaction `index` wrote, replacing its previous
@@ -287,6 +309,10 @@ mod tests {
 
         fn storage(&self, _: Address, _: B256) -> Result<U256, StateError> {
             Ok(U256::from(100))
+        }
+
+        fn code(&self, _: B256) -> Result<Option<Bytes>, StateError> {
+            Ok(None)
         }
     }
 

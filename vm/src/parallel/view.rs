@@ -2,7 +2,7 @@
 //! writes and deltas on top. It records every value it read (for validation) and everything
 //! it wrote (for the memory), and turns fee credits into deltas.
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 use supervm_primitives::Account;
 
 use super::mvmemory::{Delta, MvMemory, Read, StateKey, Value, Write};
@@ -20,6 +20,8 @@ pub(crate) enum Observed {
 pub(crate) type ReadSet = Vec<(StateKey, Observed)>;
 /// Keys written and how.
 pub(crate) type WriteSet = Vec<(StateKey, Write)>;
+/// Contract code stored, by hash.
+pub(crate) type CodeSet = Vec<(B256, Bytes)>;
 use crate::{StateAccess, StateError, StateReader};
 
 /// The [`StateAccess`] of one incarnation.
@@ -33,6 +35,8 @@ pub(crate) struct TxView<'a, R> {
     reads: ReadSet,
     /// This incarnation's writes and deltas.
     writes: WriteSet,
+    /// Code this incarnation deployed.
+    codes: CodeSet,
     /// The lowest transaction whose pending write this incarnation ran into.
     blocked: Option<usize>,
 }
@@ -46,6 +50,7 @@ impl<'a, R: StateReader> TxView<'a, R> {
             base,
             reads: Vec::with_capacity(8),
             writes: Vec::with_capacity(8),
+            codes: Vec::new(),
             blocked: None,
         }
     }
@@ -55,9 +60,9 @@ impl<'a, R: StateReader> TxView<'a, R> {
         self.blocked
     }
 
-    /// The read set and the write set.
-    pub(crate) fn into_parts(self) -> (ReadSet, WriteSet) {
-        (self.reads, self.writes)
+    /// The read set, the write set and the code deployed.
+    pub(crate) fn into_parts(self) -> (ReadSet, WriteSet, CodeSet) {
+        (self.reads, self.writes, self.codes)
     }
 
     /// The value of `key` from lower transactions (recorded), then this incarnation's own
@@ -153,6 +158,20 @@ impl<R: StateReader> StateAccess for TxView<'_, R> {
 
     fn set_storage(&mut self, address: Address, slot: B256, value: U256) {
         self.set(StateKey::Storage(address, slot), Value::Word(value));
+    }
+
+    fn code(&mut self, code_hash: B256) -> Result<Option<Bytes>, StateError> {
+        if let Some((_, code)) = self.codes.iter().find(|(hash, _)| *hash == code_hash) {
+            return Ok(Some(code.clone()));
+        }
+        match self.memory.code(&code_hash) {
+            Some(code) => Ok(Some(code)),
+            None => self.base.code(code_hash),
+        }
+    }
+
+    fn set_code(&mut self, code_hash: B256, code: Bytes) {
+        self.codes.push((code_hash, code));
     }
 
     fn credit(&mut self, address: Address, amount: U256) -> Result<(), StateError> {

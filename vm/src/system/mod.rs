@@ -166,21 +166,26 @@ pub(crate) fn emit(logs: &mut Vec<Log>, gas: &mut GasMeter, log: Log) -> Result<
 
 /// A revert with Solidity's `Error(string)` data.
 pub fn revert(message: impl Into<String>) -> CallError {
-    CallError::Revert(
-        abi::Error {
-            message: message.into(),
-        }
-        .abi_encode()
-        .into(),
-    )
+    CallError::Revert(revert_data(message))
+}
+
+/// Solidity's `Error(string)` revert data for `message`.
+pub fn revert_data(message: impl Into<String>) -> Bytes {
+    abi::Error {
+        message: message.into(),
+    }
+    .abi_encode()
+    .into()
 }
 
 /// The message of `Error(string)` revert data, or the data in hex when it is something else.
 pub fn revert_reason(data: &[u8]) -> String {
-    match abi::Error::abi_decode(data) {
-        Ok(error) => error.message,
-        Err(_) => alloy_primitives::hex::encode_prefixed(data),
-    }
+    decode_revert_message(data).unwrap_or_else(|| alloy_primitives::hex::encode_prefixed(data))
+}
+
+/// The message of `Error(string)` revert data, if that is what `data` is.
+pub fn decode_revert_message(data: &[u8]) -> Option<String> {
+    abi::Error::abi_decode(data).ok().map(|error| error.message)
 }
 
 /// The successful result of a call: return data; logs go to `logs`.

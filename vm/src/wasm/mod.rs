@@ -1,0 +1,29 @@
+//! WebAssembly contracts on wasmtime.
+//!
+//! A contract is a WebAssembly module deployed by a transaction without a recipient whose
+//! data is the module. It exports `memory`, `call` (run for every call) and optionally
+//! `deploy` (run once at creation), and imports only the host functions of
+//! [`HOST_MODULE`] (`supervm_v1`). `docs/contracts.md` is the user's reference.
+//!
+//! - [`validate`](validate_module): deploy-time checks of the bytes (features, imports,
+//!   exports, limits), shared with pool admission.
+//! - [`runtime`](ContractRuntime): the engine and the cache of compiled modules.
+//! - `host`: the host functions and the store a call runs in.
+//! - [`gas`](WASM_SCHEDULE): what instructions and host functions cost.
+//!
+//! Determinism: instructions are metered with fuel fixed at compile time, NaNs are
+//! canonicalised, threads and relaxed SIMD are refused, the host offers no clock or
+//! randomness, and every limit is a constant of this crate.
+
+mod gas;
+mod host;
+pub mod limits;
+mod runtime;
+mod validate;
+
+pub use gas::{WasmSchedule, WASM_SCHEDULE};
+pub(crate) use host::{run, Entry};
+pub use limits::HOST_MODULE;
+pub use runtime::{CacheStats, ContractRuntime, RuntimeError, DEFAULT_CACHE_MODULES};
+pub(crate) use runtime::LoadError;
+pub use validate::{contract_features, validate_module, ModuleError, ModuleInfo, WASM_MAGIC};

@@ -1,0 +1,201 @@
+//! The wasmtime engine every contract runs on, and the cache of compiled modules.
+//!
+//! Compiling a module with cranelift costs milliseconds; instantiating a compiled one costs
+//! microseconds. Modules are compiled once, when the contract is deployed or first called
+//! after a restart, and kept by code hash in a bounded LRU cache shared by every thread,
+//! transaction and block (and by `eth_call`). Whether a module was cached changes only how
+//! long a call takes, never its result or its gas.
+
+use std::{
+    fmt,
+    num::NonZeroUsize,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+};
+
+use alloy_primitives::B256;
+use lru::LruCache;
+use parking_lot::Mutex;
+use wasmtime::{Config, Engine, InstancePre, Linker, Module, OptLevel};
+
+use super::{
+    host::{define_host_functions, HostEnv},
+    limits::{MAX_MEMORY_PAGES, MAX_WASM_STACK, PAGE_SIZE},
+    validate::validate_module,
+};
+use crate::{StateAccess, StateError};
+
+/// Modules kept compiled when the configuration does not say otherwise.
+pub const DEFAULT_CACHE_MODULES: usize = 256;
+
+/// A module compiled and linked against the host functions, ready to instantiate.
+pub(crate) struct CompiledModule {
+    pub(crate) pre: InstancePre<HostEnv>,
+    pub(crate) has_deploy: bool,
+}
+
+/// Why a contract's module could not be made ready to run.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    /// State could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The account's code hash names code the store does not hold.
+    #[error("contract code {0} is missing from the store")]
+    MissingCode(B256),
+    /// The code is not a module this node can run.
+    #[error("contract code cannot run: {0}")]
+    Unusable(String),
+}
+
+/// The engine could not be created for this machine.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the WebAssembly engine: {0}")]
+pub struct RuntimeError(String);
+
+/// How the module cache has been doing since the runtime started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups that had to compile.
+    pub misses: u64,
+    /// Modules held now.
+    pub modules: usize,
+    /// Most modules held at once.
+    pub capacity: usize,
+}
+
+/// The engine, the host functions and the module cache; one per node, shared through
+/// [`crate::BlockEnv`].
+pub struct ContractRuntime {
+    engine: Engine,
+    linker: Linker<HostEnv>,
+    cache: Mutex<LruCache<B256, Arc<CompiledModule>>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl fmt::Debug for ContractRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContractRuntime")
+            .field("cache", &self.cache_stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The engine settings that make execution deterministic and bounded: fuel metering, NaN
+/// canonicalisation, no relaxed SIMD (threads are compiled out of wasmtime here), a
+/// fixed 16 MiB memory reservation so memory never moves, and a bounded wasm stack.
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config
+        .consume_fuel(true)
+        .cranelift_nan_canonicalization(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .wasm_relaxed_simd(false)
+        .wasm_multi_memory(false)
+        .wasm_memory64(false)
+        .wasm_tail_call(false)
+        .max_wasm_stack(MAX_WASM_STACK)
+        .memory_reservation(MAX_MEMORY_PAGES * PAGE_SIZE)
+        .memory_guard_size(PAGE_SIZE)
+        .memory_reservation_for_growth(0);
+    config
+}
+
+impl ContractRuntime {
+    /// A runtime keeping up to `cache_modules` compiled modules.
+    pub fn new(cache_modules: NonZeroUsize) -> Result<Self, RuntimeError> {
+        let engine =
+            Engine::new(&engine_config()).map_err(|err| RuntimeError(err.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        define_host_functions(&mut linker).map_err(|err| RuntimeError(err.to_string()))?;
+        Ok(Self {
+            engine,
+            linker,
+            cache: Mutex::new(LruCache::new(cache_modules)),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        })
+    }
+
+    /// Counters of the module cache.
+    pub fn cache_stats(&self) -> CacheStats {
+        let cache = self.cache.lock();
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            modules: cache.len(),
+            capacity: cache.cap().get(),
+        }
+    }
+
+    /// Drops every compiled module, so the next call of each contract compiles again. For
+    /// benchmarks and tools measuring the cold path; results never depend on the cache.
+    pub fn clear_cache(&self) {
+        self.cache.lock().clear();
+    }
+
+    /// The compiled module of the code with hash `code_hash`, reading the code from `state`
+    /// only when the cache does not hold it.
+    pub(crate) fn load(
+        &self,
+        code_hash: B256,
+        state: &mut dyn StateAccess,
+    ) -> Result<Arc<CompiledModule>, LoadError> {
+        if let Some(module) = self.cached(&code_hash) {
+            return Ok(module);
+        }
+        let code = state
+            .code(code_hash)?
+            .ok_or(LoadError::MissingCode(code_hash))?;
+        self.compile_uncached(code_hash, &code)
+    }
+
+    /// The compiled module of `code` (whose hash is `code_hash`), compiling it if needed.
+    pub(crate) fn compile(
+        &self,
+        code_hash: B256,
+        code: &[u8],
+    ) -> Result<Arc<CompiledModule>, LoadError> {
+        match self.cached(&code_hash) {
+            Some(module) => Ok(module),
+            None => self.compile_uncached(code_hash, code),
+        }
+    }
+
+    fn cached(&self, code_hash: &B256) -> Option<Arc<CompiledModule>> {
+        let module = self.cache.lock().get(code_hash).cloned();
+        if module.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        module
+    }
+
+    /// Validates, compiles and links `code`, then caches it. Runs without the cache lock:
+    /// two threads missing the same module at once both compile it, and both results are
+    /// the same module.
+    fn compile_uncached(
+        &self,
+        code_hash: B256,
+        code: &[u8],
+    ) -> Result<Arc<CompiledModule>, LoadError> {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let unusable = |err: String| LoadError::Unusable(err);
+        let info = validate_module(code).map_err(|err| unusable(err.to_string()))?;
+        let module = Module::new(&self.engine, code).map_err(|err| unusable(err.to_string()))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|err| unusable(err.to_string()))?;
+        let compiled = Arc::new(CompiledModule {
+            pre,
+            has_deploy: info.has_deploy,
+        });
+        self.cache.lock().put(code_hash, compiled.clone());
+        Ok(compiled)
+    }
+}

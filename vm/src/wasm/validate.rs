@@ -1,0 +1,206 @@
+//! Deploy-time checks of a contract module: everything that can be decided from the bytes
+//! alone, so a bad module is refused before it costs anyone gas, with a message that names
+//! the problem.
+
+use wasmtime::wasmparser::{
+    types::{EntityType, TypesRef},
+    ValType, Validator, WasmFeatures,
+};
+
+use super::{
+    host::host_function_type,
+    limits::{
+        CALL_EXPORT, DEPLOY_EXPORT, HOST_MODULE, MAX_CODE_SIZE, MAX_MEMORY_PAGES,
+        MAX_TABLE_ELEMENTS, MEMORY_EXPORT,
+    },
+};
+
+/// The WebAssembly magic number every module starts with.
+pub const WASM_MAGIC: &[u8; 4] = b"\0asm";
+
+/// The language a contract may use: WebAssembly 2.0 (bulk memory, reference types, sign
+/// extension, saturating conversions, multi-value, SIMD). Threads, relaxed SIMD, memory64,
+/// multiple memories, exceptions, GC and tail calls are refused: threads and relaxed SIMD are
+/// not deterministic, the others are not needed and widen what must be metered.
+pub fn contract_features() -> WasmFeatures {
+    WasmFeatures::WASM2
+}
+
+/// Why a module cannot be a contract.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ModuleError {
+    /// The code does not start with `\0asm`.
+    #[error("contract code is not a WebAssembly module: it must start with \\0asm")]
+    NotWasm,
+    /// The module is larger than [`MAX_CODE_SIZE`].
+    #[error("contract module is {size} bytes, the limit is {MAX_CODE_SIZE}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+    },
+    /// The module is malformed or uses a feature contracts may not use.
+    #[error("invalid WebAssembly module: {0}")]
+    Invalid(String),
+    /// An import that is not one of the host functions.
+    #[error("forbidden import {module}.{name}: contracts may only import the functions of {HOST_MODULE} (see docs/contracts.md)")]
+    ForbiddenImport {
+        /// The module imported from.
+        module: String,
+        /// The name imported.
+        name: String,
+    },
+    /// A host function imported with the wrong signature.
+    #[error("import {HOST_MODULE}.{name} has type {found}, the host function is {expected}")]
+    ImportType {
+        /// The host function.
+        name: String,
+        /// The type the module declares.
+        found: String,
+        /// The host function's type.
+        expected: String,
+    },
+    /// A required export is missing or has the wrong type.
+    #[error("contract must export {what}")]
+    MissingExport {
+        /// What is missing.
+        what: &'static str,
+    },
+    /// An export the host runs has the wrong type.
+    #[error("export {name} must be a function without parameters or results, found {found}")]
+    ExportType {
+        /// The export.
+        name: String,
+        /// Its type.
+        found: String,
+    },
+    /// The memory starts or may grow beyond the limit.
+    #[error("contract memory starts at {pages} pages of 64 KiB, the limit is {MAX_MEMORY_PAGES} (16 MiB)")]
+    MemoryTooLarge {
+        /// Initial pages.
+        pages: u64,
+    },
+    /// A table starts beyond the limit.
+    #[error("contract table starts at {elements} elements, the limit is {MAX_TABLE_ELEMENTS}")]
+    TableTooLarge {
+        /// Initial elements.
+        elements: u64,
+    },
+}
+
+/// What deploying needs to know about a valid module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// Whether it exports `deploy`, run once at creation.
+    pub has_deploy: bool,
+}
+
+/// Checks that `code` is a module a contract may be: WebAssembly 2.0 within the size, memory
+/// and table limits, importing only host functions with their exact types, exporting `call`
+/// and `memory` (and optionally `deploy`).
+pub fn validate_module(code: &[u8]) -> Result<ModuleInfo, ModuleError> {
+    if !code.starts_with(WASM_MAGIC) {
+        return Err(ModuleError::NotWasm);
+    }
+    if code.len() > MAX_CODE_SIZE {
+        return Err(ModuleError::TooLarge { size: code.len() });
+    }
+    let types = Validator::new_with_features(contract_features())
+        .validate_all(code)
+        .map_err(|err| ModuleError::Invalid(err.to_string()))?;
+    let types = types.as_ref();
+    check_imports(&types)?;
+    for index in 0..types.memory_count() {
+        let memory = types.memory_at(index);
+        if memory.initial > MAX_MEMORY_PAGES {
+            return Err(ModuleError::MemoryTooLarge {
+                pages: memory.initial,
+            });
+        }
+    }
+    for index in 0..types.table_count() {
+        let table = types.table_at(index);
+        if table.initial > MAX_TABLE_ELEMENTS as u64 {
+            return Err(ModuleError::TableTooLarge {
+                elements: table.initial,
+            });
+        }
+    }
+    check_exports(&types)
+}
+
+fn check_imports(types: &TypesRef<'_>) -> Result<(), ModuleError> {
+    for (module, name, entity) in types.core_imports().into_iter().flatten() {
+        let forbidden = || ModuleError::ForbiddenImport {
+            module: module.to_owned(),
+            name: name.to_owned(),
+        };
+        let expected = match (module == HOST_MODULE, host_function_type(name)) {
+            (true, Some(expected)) => expected,
+            _ => return Err(forbidden()),
+        };
+        let EntityType::Func(id) = entity else {
+            return Err(forbidden());
+        };
+        let found = types[id].unwrap_func();
+        if found.params() != expected.0 || found.results() != expected.1 {
+            return Err(ModuleError::ImportType {
+                name: name.to_owned(),
+                found: signature(found.params(), found.results()),
+                expected: signature(expected.0, expected.1),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_exports(types: &TypesRef<'_>) -> Result<ModuleInfo, ModuleError> {
+    let mut has_call = false;
+    let mut has_deploy = false;
+    let mut has_memory = false;
+    for (name, entity) in types.core_exports().into_iter().flatten() {
+        match (name, entity) {
+            (MEMORY_EXPORT, EntityType::Memory(_)) => has_memory = true,
+            (CALL_EXPORT | DEPLOY_EXPORT, EntityType::Func(id)) => {
+                let func = types[id].unwrap_func();
+                if !func.params().is_empty() || !func.results().is_empty() {
+                    return Err(ModuleError::ExportType {
+                        name: name.to_owned(),
+                        found: signature(func.params(), func.results()),
+                    });
+                }
+                has_call |= name == CALL_EXPORT;
+                has_deploy |= name == DEPLOY_EXPORT;
+            }
+            (CALL_EXPORT | DEPLOY_EXPORT, _) => {
+                return Err(ModuleError::ExportType {
+                    name: name.to_owned(),
+                    found: "not a function".into(),
+                })
+            }
+            _ => {}
+        }
+    }
+    if !has_memory {
+        return Err(ModuleError::MissingExport {
+            what: "its linear memory as \"memory\"",
+        });
+    }
+    if !has_call {
+        return Err(ModuleError::MissingExport {
+            what: "a function \"call\" (no parameters, no results)",
+        });
+    }
+    Ok(ModuleInfo { has_deploy })
+}
+
+/// A function type as WAT writes it: `(param i32 i32) (result i64)`.
+fn signature(params: &[ValType], results: &[ValType]) -> String {
+    let list = |types: &[ValType]| {
+        types
+            .iter()
+            .map(|ty| ty.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!("(param {}) (result {})", list(params), list(results))
+}

@@ -7,8 +7,8 @@ use supervm_gas::{intrinsic_gas, next_block_base_fee, Payment, TxFees};
 use supervm_primitives::{ChainSpec, RecoveredTx};
 use supervm_storage::{Reader, StorageError};
 use supervm_vm::{
-    check_chain_id, validate_payment, FeePayment, InvalidTx, Message, PendingState,
-    RateSnapshot, StateAccess, StateError, StateReader, StoreState, wasm::validate_module,
+    check_chain_id, validate_payment, wasm::validate_module, FeePayment, InvalidTx, Message,
+    PendingState, RateSnapshot, StateAccess, StateError, StateReader, StoreState,
 };
 
 use crate::{PoolConfig, PoolError};

@@ -194,12 +194,14 @@ fn call_system(
         input: &input.input,
         timestamp: scope.block.timestamp,
     };
-    Ok(match system::call(kind, &call, frame, &mut gas, &mut logs) {
-        Ok(output) => CallResult::success(output, gas.used(), logs),
-        Err(CallError::Revert(data)) => CallResult::revert(data, gas.used()),
-        Err(CallError::OutOfGas) => CallResult::halt("out of gas", input.gas),
-        Err(CallError::State(err)) => return Err(err),
-    })
+    Ok(
+        match system::call(kind, &call, frame, &mut gas, &mut logs) {
+            Ok(output) => CallResult::success(output, gas.used(), logs),
+            Err(CallError::Revert(data)) => CallResult::revert(data, gas.used()),
+            Err(CallError::OutOfGas) => CallResult::halt("out of gas", input.gas),
+            Err(CallError::State(err)) => return Err(err),
+        },
+    )
 }
 
 /// Creates a contract at `address` holding `code` (a module already validated), moving
@@ -227,7 +229,10 @@ pub(crate) fn create(
         .saturating_mul(code.len() as u64);
     if deposit > gas {
         return Ok(CallResult::halt(
-            format!("out of gas: storing the {}-byte module costs {deposit}", code.len()),
+            format!(
+                "out of gas: storing the {}-byte module costs {deposit}",
+                code.len()
+            ),
             gas,
         ));
     }

@@ -354,7 +354,8 @@ pub fn execute_tx(
             let address = msg.caller.create(nonce);
             scope.access.touch_account(address);
             let code = msg.input.clone();
-            let result = call::create(state, &mut scope, msg.caller, address, msg.value, code, gas)?;
+            let result =
+                call::create(state, &mut scope, msg.caller, address, msg.value, code, gas)?;
             (result, Some(address))
         }
     };

@@ -68,8 +68,8 @@ use self::{
     view::{Observed, ReadSet, TxView},
 };
 use crate::{
-    execute_tx, state::Writes, BlockEnv, InvalidTx, Message, PendingState, StateError,
-    StateReader, TxOutcome,
+    execute_tx, state::Writes, BlockEnv, InvalidTx, Message, PendingState, StateError, StateReader,
+    TxOutcome,
 };
 
 /// Blocks with fewer transactions run sequentially: starting threads costs more than it

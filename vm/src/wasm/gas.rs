@@ -70,7 +70,12 @@ pub(crate) fn words(len: usize) -> u64 {
 /// (`original`) and now (`current`), after EIP-2200 and EIP-2929 without refunds: writing the
 /// current value again or a slot already written in this transaction costs a warm access;
 /// the first change costs a set (from zero) or a reset. `cold` adds the cold surcharge.
-pub(crate) fn sstore_cost(original: alloy_primitives::U256, current: alloy_primitives::U256, new: alloy_primitives::U256, cold: bool) -> u64 {
+pub(crate) fn sstore_cost(
+    original: alloy_primitives::U256,
+    current: alloy_primitives::U256,
+    new: alloy_primitives::U256,
+    cold: bool,
+) -> u64 {
     let schedule = WASM_SCHEDULE;
     let base = if new == current || original != current {
         schedule.warm_access

@@ -225,7 +225,7 @@ fn trap_reason(err: &wasmtime::Error) -> String {
             "call stack exhausted: the contract used more than {} KiB of stack",
             MAX_WASM_STACK / 1024
         ),
-        Some(trap) => format!("contract trapped: {trap}"),
+        Some(trap) => trap.to_string(),
         None => format!("contract failed: {err:#}"),
     }
 }
@@ -587,9 +587,13 @@ pub(crate) fn define_host_functions(linker: &mut Linker<HostEnv>) -> wasmtime::R
         enter(&mut c, 0)?;
         Ok(c.data().return_data.len() as i32)
     })?;
-    linker.func_wrap(m, "return_data_copy", |mut c: Ctx<'_>, dest, offset, len| {
-        copy_out(&mut c, |env| &env.return_data, dest, offset, len)
-    })?;
+    linker.func_wrap(
+        m,
+        "return_data_copy",
+        |mut c: Ctx<'_>, dest, offset, len| {
+            copy_out(&mut c, |env| &env.return_data, dest, offset, len)
+        },
+    )?;
     linker.func_wrap(m, "return", |mut c: Ctx<'_>, ptr, len| {
         exit_with(&mut c, ptr, len, Exit::Return)
     })?;
@@ -638,11 +642,9 @@ pub(crate) fn define_host_functions(linker: &mut Linker<HostEnv>) -> wasmtime::R
     linker.func_wrap(m, "keccak256", |mut c: Ctx<'_>, ptr, len, dest| {
         hash(&mut c, ptr, len, dest)
     })?;
-    linker.func_wrap(
-        m,
-        "log",
-        |mut c: Ctx<'_>, topics, count, data, len| log(&mut c, topics, count, data, len),
-    )?;
+    linker.func_wrap(m, "log", |mut c: Ctx<'_>, topics, count, data, len| {
+        log(&mut c, topics, count, data, len)
+    })?;
     linker.func_wrap(
         m,
         "call",

@@ -24,6 +24,6 @@ mod validate;
 pub use gas::{WasmSchedule, WASM_SCHEDULE};
 pub(crate) use host::{run, Entry};
 pub use limits::HOST_MODULE;
-pub use runtime::{CacheStats, ContractRuntime, RuntimeError, DEFAULT_CACHE_MODULES};
 pub(crate) use runtime::LoadError;
+pub use runtime::{CacheStats, ContractRuntime, RuntimeError, DEFAULT_CACHE_MODULES};
 pub use validate::{contract_features, validate_module, ModuleError, ModuleInfo, WASM_MAGIC};

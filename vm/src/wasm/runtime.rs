@@ -109,8 +109,7 @@ fn engine_config() -> Config {
 impl ContractRuntime {
     /// A runtime keeping up to `cache_modules` compiled modules.
     pub fn new(cache_modules: NonZeroUsize) -> Result<Self, RuntimeError> {
-        let engine =
-            Engine::new(&engine_config()).map_err(|err| RuntimeError(err.to_string()))?;
+        let engine = Engine::new(&engine_config()).map_err(|err| RuntimeError(err.to_string()))?;
         let mut linker = Linker::new(&engine);
         define_host_functions(&mut linker).map_err(|err| RuntimeError(err.to_string()))?;
         Ok(Self {

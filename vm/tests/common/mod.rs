@@ -44,8 +44,12 @@ impl Memory {
                 }
             }
         }
-        self.codes
-            .extend(changes.codes.iter().map(|(hash, code)| (*hash, code.clone())));
+        self.codes.extend(
+            changes
+                .codes
+                .iter()
+                .map(|(hash, code)| (*hash, code.clone())),
+        );
     }
 
     /// The state root of this state.

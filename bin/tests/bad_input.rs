@@ -338,16 +338,15 @@ async fn invalid_transactions_are_rejected_with_geth_messages() {
     let err = rpc
         .send_raw(&raw(&sign(&signer, tx)))
         .await
-        .expect_err("contract creation must be rejected");
-    assert!(
-        err.message
-            .starts_with("contract creation is not supported"),
+        .expect_err("EVM bytecode must be rejected");
+    assert_eq!(
+        err.message, "contract code is not a WebAssembly module: it must start with \\0asm",
         "{err:?}"
     );
 
-    // Oversized: more than 128 KiB encoded.
+    // Oversized: more than 320 KiB encoded.
     let mut tx = eip1559(1, to, one, 10 * GWEI, GWEI);
-    tx.input = Bytes::from(vec![0x01; 130 * 1024]);
+    tx.input = Bytes::from(vec![0x01; 330 * 1024]);
     tx.gas_limit = 21_000 + 16 * 130 * 1024;
     rpc.expect_rejected(&raw(&sign(&signer, tx)), "oversized data")
         .await;

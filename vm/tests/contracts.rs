@@ -109,23 +109,8 @@ fn probe() -> Bytes {
     )
 }
 
-/// Calldata `[gas: u64 big-endian][to: 20 bytes][input]`: calls `to` with that gas limit and
-/// returns its return data, or reverts with its revert data.
 fn forwarder() -> Bytes {
-    module(
-        r#"(func (export "call")
-          (local $n i32) (local $status i32)
-          (local.set $n (call $calldata_size))
-          (call $calldata_copy (i32.const 1024) (i32.const 0) (local.get $n))
-          (local.set $status
-            (call $call (i32.const 1032) (i32.const 0) (i32.const 1052)
-                        (i32.sub (local.get $n) (i32.const 28))
-                        (call $u64 (i32.const 1024))))
-          (call $return_data_copy (i32.const 4096) (i32.const 0) (call $return_data_size))
-          (if (local.get $status)
-            (then (call $revert (i32.const 4096) (call $return_data_size))))
-          (call $return (i32.const 4096) (call $return_data_size)))"#,
-    )
+    example("forwarder.wat")
 }
 
 fn forward(gas: u64, to: Address, input: &[u8]) -> Bytes {

@@ -62,6 +62,13 @@ impl StateReader for Rich {
     fn storage(&self, _: Address, _: alloy_primitives::B256) -> Result<U256, StateError> {
         Ok(U256::ZERO)
     }
+
+    fn code(
+        &self,
+        _: alloy_primitives::B256,
+    ) -> Result<Option<alloy_primitives::Bytes>, StateError> {
+        Ok(None)
+    }
 }
 
 fn start(

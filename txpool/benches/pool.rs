@@ -26,6 +26,10 @@ impl StateReader for Funded {
     fn storage(&self, _: Address, _: B256) -> Result<U256, StateError> {
         Ok(U256::ZERO)
     }
+
+    fn code(&self, _: B256) -> Result<Option<alloy_primitives::Bytes>, StateError> {
+        Ok(None)
+    }
 }
 
 fn arg(name: &str, default: usize) -> usize {

@@ -60,6 +60,10 @@ impl StateReader for Memory {
             .copied()
             .unwrap_or_default())
     }
+
+    fn code(&self, _: B256) -> Result<Option<alloy_primitives::Bytes>, StateError> {
+        Ok(None)
+    }
 }
 
 fn signer(seed: u8) -> PrivateKeySigner {

@@ -714,7 +714,7 @@ fn modules_compile_once_and_the_cache_never_changes_results() {
 
 #[test]
 fn contract_blocks_give_the_same_results_and_root_on_any_thread_count() {
-    let senders: Vec<Address> = (1..=12u8).map(|i| Address::repeat_byte(i)).collect();
+    let senders: Vec<Address> = (1..=12u8).map(Address::repeat_byte).collect();
     let mut spec_accounts = senders.clone();
     spec_accounts.push(DEPLOYER);
     let spec = ChainSpec::dev(31337, spec_accounts);

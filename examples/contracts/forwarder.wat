@@ -9,7 +9,7 @@
 (module
   (import "supervm_v1" "calldata_size" (func $calldata_size (result i32)))
   (import "supervm_v1" "calldata_copy" (func $calldata_copy (param i32 i32 i32)))
-  (import "supervm_v1" "call" (func $call (param i32 i32 i32 i32 i64) (result i32)))
+  (import "supervm_v1" "call_contract" (func $call (param i32 i32 i32 i32 i64) (result i32)))
   (import "supervm_v1" "return_data_size" (func $return_data_size (result i32)))
   (import "supervm_v1" "return_data_copy" (func $return_data_copy (param i32 i32 i32)))
   (import "supervm_v1" "return" (func $return (param i32 i32)))
@@ -18,7 +18,7 @@
   ;; Memory map:
   ;;   0..32       the value sent along: always zero
   ;;   1024..      the calldata: gas limit at 1024, target at 1032, input from 1052
-  ;;   the page's second half: the target's return data
+  ;;   65536..     the target's return data (the second page)
   (memory (export "memory") 2)
 
   ;; The big-endian u64 at `p`.

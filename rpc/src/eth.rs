@@ -263,7 +263,11 @@ fn estimate(
     let cap = msg.gas_limit;
     let outcome = simulate(reader, number, env, &msg)?;
     if !outcome.success {
-        if outcome.halt_reason.as_deref() == Some("out of gas") {
+        if outcome
+            .halt_reason
+            .as_deref()
+            .is_some_and(|reason| reason.starts_with("out of gas"))
+        {
             return Err(RpcError::Server(format!(
                 "gas required exceeds allowance ({cap})"
             )));

@@ -57,7 +57,7 @@ const IMPORTS: &str = r#"
   (import "supervm_v1" "gas_left" (func $gas_left (result i64)))
   (import "supervm_v1" "keccak256" (func $keccak256 (param i32 i32 i32)))
   (import "supervm_v1" "log" (func $log (param i32 i32 i32 i32)))
-  (import "supervm_v1" "call" (func $call (param i32 i32 i32 i32 i64) (result i32)))
+  (import "supervm_v1" "call_contract" (func $call (param i32 i32 i32 i32 i64) (result i32)))
   (memory (export "memory") 1)
   ;; Stores `v` as a big-endian 256-bit word at `p`.
   (func $word (param $p i32) (param $v i64)

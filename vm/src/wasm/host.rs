@@ -88,9 +88,13 @@ impl ResourceLimiter for MemoryMeter {
         &mut self,
         current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let desired = desired as u64;
+        if maximum.is_some_and(|maximum| desired > maximum as u64) {
+            // Beyond the module's own maximum: `memory.grow` returns -1, nothing to pay.
+            return Ok(false);
+        }
         if desired > MAX_MEMORY_PAGES * PAGE_SIZE {
             return Err(halt(format!(
                 "memory limit exceeded: the contract asked for {} pages of 64 KiB, the limit is {MAX_MEMORY_PAGES} (16 MiB)",
@@ -472,8 +476,10 @@ fn log(
     Ok(())
 }
 
-/// Calls another account. Returns 0 when the call succeeded and 1 when it failed; its return
-/// or revert data is then available through `return_data_*`.
+/// `call_contract`: calls another account. Returns 0 when the call succeeded and 1 when it
+/// failed; its return or revert data is then available through `return_data_*`. (Not named
+/// `call`, which is the export every contract has: in Rust an import and an export of one
+/// name would be one symbol.)
 fn call_out(
     caller: &mut Ctx<'_>,
     [to_ptr, value_ptr, input_ptr, input_len]: [i32; 4],
@@ -562,7 +568,7 @@ const HOST_FUNCTIONS: &[(&str, &[ValType], &[ValType])] = &[
     ("gas_left", &[], &[I64]),
     ("keccak256", &[I32, I32, I32], &[]),
     ("log", &[I32, I32, I32, I32], &[]),
-    ("call", &[I32, I32, I32, I32, I64], &[I32]),
+    ("call_contract", &[I32, I32, I32, I32, I64], &[I32]),
 ];
 
 /// The parameter and result types of host function `name`, if there is one.
@@ -647,7 +653,7 @@ pub(crate) fn define_host_functions(linker: &mut Linker<HostEnv>) -> wasmtime::R
     })?;
     linker.func_wrap(
         m,
-        "call",
+        "call_contract",
         |mut c: Ctx<'_>, to, value, input, len, gas: i64| {
             call_out(&mut c, [to, value, input, len], gas)
         },

@@ -73,7 +73,7 @@ pub enum ModuleError {
         /// Its type.
         found: String,
     },
-    /// The memory starts or may grow beyond the limit.
+    /// The memory starts beyond the limit (growing beyond it halts at run time).
     #[error("contract memory starts at {pages} pages of 64 KiB, the limit is {MAX_MEMORY_PAGES} (16 MiB)")]
     MemoryTooLarge {
         /// Initial pages.

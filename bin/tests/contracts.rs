@@ -6,6 +6,9 @@
 mod common;
 
 use common::*;
+use supervm_rpc::grpc::proto::{
+    transaction_service_client::TransactionServiceClient, GetReceiptRequest,
+};
 
 fn example(name: &str) -> Bytes {
     let path = format!(
@@ -191,7 +194,31 @@ async fn contracts_call_registered_tokens() {
     let node = TestNode::automine().await;
     let provider = node.wallet_provider(node.signer(0));
     let rpc = node.rpc();
-    let forwarder = deploy(&provider, example("forwarder.wat")).await;
+    let pending = provider
+        .send_transaction(TransactionRequest::default().with_deploy_code(example("forwarder.wat")))
+        .await
+        .expect("creation accepted");
+    let hash = *pending.tx_hash();
+    let forwarder = wait_receipt(&provider, hash)
+        .await
+        .contract_address
+        .expect("receipt names the contract");
+
+    // Explorers see the contract address over gRPC too.
+    let addr = node.node.grpc_addr().expect("gRPC enabled");
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect gRPC");
+    let grpc_receipt = TransactionServiceClient::new(channel)
+        .get_receipt(GetReceiptRequest {
+            hash: hash.to_string(),
+        })
+        .await
+        .expect("GetReceipt")
+        .into_inner();
+    assert_eq!(grpc_receipt.contract_address, forwarder.to_string());
     let funded = send(
         &provider,
         SUSD,

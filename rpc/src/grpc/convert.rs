@@ -46,10 +46,11 @@ pub(super) fn receipt(
     receipt: &StoredReceipt,
     first_log_index: u64,
 ) -> proto::Receipt {
-    let hash = block
-        .transactions
-        .get(index)
-        .map(|tx| tx.hash().to_string())
+    let tx = block.transactions.get(index);
+    let hash = tx.map(|tx| tx.hash().to_string()).unwrap_or_default();
+    let contract_address = tx
+        .filter(|tx| tx.tx.kind().is_create())
+        .map(|tx| tx.sender.create(tx.tx.nonce()).to_string())
         .unwrap_or_default();
     proto::Receipt {
         transaction_hash: hash,
@@ -73,6 +74,7 @@ pub(super) fn receipt(
         block_number: block.number(),
         block_hash: block.hash.to_string(),
         transaction_index: index as u32,
+        contract_address,
     }
 }
 

@@ -11,11 +11,11 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::{num::NonZeroUsize, sync::Arc};
+use std::sync::Arc;
 
 use alloy_primitives::{keccak256, Address, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
-use common::Memory;
+use common::{contracts, Memory};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use supervm_gas::TxFees;
 use supervm_primitives::ChainSpec;
@@ -73,8 +73,7 @@ fn setup() -> Setup {
     let spec = ChainSpec::dev(31337, [DEPLOYER, ALICE]);
     let state = Memory::new(&genesis_state(&spec).expect("genesis"));
     let rates = RateSnapshot::read(&mut PendingState::new(&state)).expect("rates");
-    let runtime =
-        Arc::new(ContractRuntime::new(NonZeroUsize::new(64).expect("non-zero")).expect("engine"));
+    let runtime = contracts();
     let env = BlockEnv {
         number: 1,
         timestamp: 1,

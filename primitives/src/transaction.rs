@@ -161,4 +161,13 @@ impl RecoveredTx {
     pub fn hash(&self) -> B256 {
         self.tx.hash()
     }
+
+    /// The contract a creation makes (Ethereum's CREATE address of the sender and nonce);
+    /// `None` for a call.
+    pub fn created_address(&self) -> Option<Address> {
+        self.tx
+            .kind()
+            .is_create()
+            .then(|| self.sender.create(self.tx.nonce()))
+    }
 }

@@ -193,11 +193,7 @@ fn rpc_receipt(
             from: tx.sender,
             to: tx.tx.to(),
             // As geth: a creation's receipt names the address even when the creation failed.
-            contract_address: tx
-                .tx
-                .kind()
-                .is_create()
-                .then(|| tx.sender.create(tx.tx.nonce())),
+            contract_address: tx.created_address(),
         },
         other,
     }

@@ -41,7 +41,8 @@ impl From<RpcError> for ErrorObjectOwned {
             RpcError::Internal(msg) => ErrorObjectOwned::owned(INTERNAL_ERROR, msg, None::<()>),
             RpcError::Server(msg) => ErrorObjectOwned::owned(SERVER_ERROR, msg, None::<()>),
             RpcError::Reverted(data) => {
-                let message = match revert_message(&data) {
+                // geth appends the `Error(string)` message to "execution reverted".
+                let message = match supervm_vm::system::decode_revert_message(&data) {
                     Some(reason) => format!("execution reverted: {reason}"),
                     None => "execution reverted".to_owned(),
                 };
@@ -60,11 +61,6 @@ impl RpcError {
             None => Self::Reverted(outcome.output),
         }
     }
-}
-
-/// The message of `Error(string)` revert data, as geth appends it to "execution reverted".
-fn revert_message(data: &[u8]) -> Option<String> {
-    supervm_vm::system::decode_revert_message(data)
 }
 
 impl From<StorageError> for RpcError {

@@ -254,12 +254,12 @@ pub(crate) fn create(
             code_hash,
         },
     );
-    frame.set_code(code_hash, code.clone());
     let module = match scope.block.contracts.compile(code_hash, &code) {
         Ok(module) => module,
         Err(LoadError::State(err)) => return Err(err),
         Err(err) => return Ok(CallResult::halt(err.to_string(), gas)),
     };
+    frame.set_code(code_hash, code);
     let mut result = if module.has_deploy {
         let input = CallInput {
             caller,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, Bytes, Log, B256, U256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 use supervm_primitives::{Account, StateChanges};
 use supervm_storage::{Reader, StorageError};
 
@@ -214,7 +214,7 @@ impl<R: StateReader> StateAccess for PendingState<R> {
 }
 
 /// A revertible layer over another [`StateAccess`]: a call runs in a frame; on success its
-/// writes, credits and logs are merged into the parent, on revert they are dropped.
+/// writes and credits are merged into the parent, on revert they are dropped.
 pub struct Frame<'p, S: StateAccess + ?Sized> {
     parent: &'p mut S,
     accounts: BTreeMap<Address, Account>,
@@ -223,8 +223,6 @@ pub struct Frame<'p, S: StateAccess + ?Sized> {
     /// Native credits to accounts the frame has not read: kept as deltas so that a value
     /// transfer does not read its recipient (two payments to one address stay independent).
     credits: BTreeMap<Address, U256>,
-    /// Logs emitted inside the frame, in order.
-    pub logs: Vec<Log>,
 }
 
 impl<'p, S: StateAccess + ?Sized> Frame<'p, S> {
@@ -236,12 +234,11 @@ impl<'p, S: StateAccess + ?Sized> Frame<'p, S> {
             storage: BTreeMap::new(),
             codes: BTreeMap::new(),
             credits: BTreeMap::new(),
-            logs: Vec::new(),
         }
     }
 
-    /// Applies the frame's writes and credits to the parent and returns its logs.
-    pub fn commit(self) -> Result<Vec<Log>, StateError> {
+    /// Applies the frame's writes and credits to the parent.
+    pub fn commit(self) -> Result<(), StateError> {
         for (address, account) in self.accounts {
             self.parent.set_account(address, account);
         }
@@ -254,7 +251,7 @@ impl<'p, S: StateAccess + ?Sized> Frame<'p, S> {
         for (address, amount) in self.credits {
             self.parent.credit(address, amount)?;
         }
-        Ok(self.logs)
+        Ok(())
     }
 }
 

@@ -661,7 +661,7 @@ fn bad_modules_are_refused_before_execution() {
         ),
     ];
     for (code, expected) in cases {
-        let mut chain = Chain::new();
+        let chain = Chain::new();
         let msg = chain.message(DEPLOYER, TxKind::Create, code.into(), U256::ZERO);
         let mut pending = PendingState::new(&chain.state);
         let err = execute_tx(&chain.env, &msg, &mut pending).unwrap_err();
@@ -678,7 +678,6 @@ fn bad_modules_are_refused_before_execution() {
             StateChanges::default(),
             "nothing written"
         );
-        chain.state = Memory::default();
     }
 }
 

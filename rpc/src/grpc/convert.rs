@@ -49,8 +49,8 @@ pub(super) fn receipt(
     let tx = block.transactions.get(index);
     let hash = tx.map(|tx| tx.hash().to_string()).unwrap_or_default();
     let contract_address = tx
-        .filter(|tx| tx.tx.kind().is_create())
-        .map(|tx| tx.sender.create(tx.tx.nonce()).to_string())
+        .and_then(RecoveredTx::created_address)
+        .map(|address| address.to_string())
         .unwrap_or_default();
     proto::Receipt {
         transaction_hash: hash,

@@ -169,3 +169,92 @@ async fn metrics_can_be_disabled() {
     assert_eq!(node.rpc().block_number().await, 0);
     node.stop().await;
 }
+
+/// Counts `supervm_rpc_requests_total` for `method`, if there is such a sample.
+fn requests_of(text: &str, method: &str) -> Option<f64> {
+    sample(
+        text,
+        &format!("supervm_rpc_requests_total{{method=\"{method}\"}}"),
+    )
+}
+
+/// Calls of methods the node does not serve cannot add label sets: 300 made-up names (250 alone,
+/// 50 in a batch) all answer "method not found", are counted under `method="unknown"`, and leave
+/// `/metrics` about as large as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_methods_do_not_inflate_the_metrics() {
+    let node = TestNode::manual().await;
+    let rpc = node.rpc();
+    let not_found = |answer: &Value, method: &str| {
+        assert_eq!(
+            answer["error"]["code"],
+            json!(-32601),
+            "{method} must be unknown: {answer}"
+        );
+        assert_eq!(
+            answer["error"]["message"],
+            json!("Method not found"),
+            "{method}: {answer}"
+        );
+    };
+
+    // Every label set the test may create exists before the baseline: a served method, the
+    // `unknown` label and the `batch` latency.
+    rpc.call("eth_chainId", json!([])).await;
+    not_found(&rpc.request("eth_warmUp", json!([])).await, "eth_warmUp");
+    let warm_batch = json!([{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}]);
+    rpc.post_json(&warm_batch).await;
+    let before = scrape(&node).await;
+    assert_eq!(requests_of(&before, "unknown"), Some(1.0), "{before}");
+
+    let made_up: Vec<String> = (0..300)
+        .map(|i| match i % 3 {
+            0 => format!("eth_madeUp{i}"),
+            1 => format!("madeup_method{i}"),
+            _ => format!("debug_x{i}"),
+        })
+        .collect();
+    let (alone, batched) = made_up.split_at(250);
+    for method in alone {
+        not_found(&rpc.request(method, json!([])).await, method);
+    }
+    let batch: Vec<Value> = batched
+        .iter()
+        .enumerate()
+        .map(|(id, method)| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": []}))
+        .collect();
+    let answers = rpc.post_json(&Value::Array(batch)).await;
+    let answers = answers.as_array().expect("a batch answer is an array");
+    assert_eq!(answers.len(), batched.len(), "{answers:?}");
+    for answer in answers {
+        let id = answer["id"].as_u64().expect("batch answers carry their id") as usize;
+        not_found(answer, &batched[id]);
+    }
+
+    let after = scrape(&node).await;
+    for method in &made_up {
+        assert!(
+            !after.contains(&format!("method=\"{method}\"")),
+            "made-up method {method} became a label:\n{after}"
+        );
+    }
+    assert_eq!(
+        requests_of(&after, "unknown"),
+        Some(301.0),
+        "the warm-up call and the 300 made-up calls count as unknown:\n{after}"
+    );
+    assert_eq!(
+        requests_of(&after, "eth_chainId"),
+        Some(2.0),
+        "served methods keep their own label:\n{after}"
+    );
+    // Only sample values changed (counts, sums): a few digits per line.
+    let growth = after.len().saturating_sub(before.len());
+    assert!(
+        growth < 2048,
+        "/metrics grew from {} to {} bytes after 300 made-up method names",
+        before.len(),
+        after.len()
+    );
+    node.stop().await;
+}

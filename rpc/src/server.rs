@@ -16,7 +16,7 @@ use crate::{
     dev::{Evm, EvmApiServer},
     eth::{EthApi, EthApiServer},
     filters::{EthFilter, EthFilterApiServer},
-    metrics::MetricsMiddleware,
+    metrics::{KnownMethods, MetricsMiddleware},
     net::{NetApiServer, NetWeb3, Web3ApiServer},
     pubsub::{EthPubSub, EthPubSubApiServer, HexIdProvider},
     request_shape::RequestShapeLayer,
@@ -117,9 +117,12 @@ pub async fn start(
         .layer(RequestShapeLayer {
             max_body: config.max_request_body_bytes,
         });
+    // Only the names of served methods become metric labels, so clients cannot add label sets.
+    let methods = KnownMethods::of(&module);
     let rpc = RpcServiceBuilder::new().layer_fn(move |service| MetricsMiddleware {
         service,
         metrics: metrics.clone(),
+        methods: methods.clone(),
     });
     let server = ServerBuilder::with_config(server_config)
         .set_http_middleware(http)

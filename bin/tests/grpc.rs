@@ -1,5 +1,6 @@
 //! The gRPC explorer API through a tonic client on 127.0.0.1: every method, pagination through
-//! 1000 blocks, a live stream with resume, error codes, and server reflection.
+//! 1000 blocks, a live stream with resume, error codes, and server reflection
+//! (`grpc.reflection.v1` and `v1alpha`).
 
 mod common;
 
@@ -429,17 +430,69 @@ async fn reflection_lists_the_services() {
         panic!("unexpected reflection answer: {response:?}");
     };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert_lists_everything(&names);
+    node.stop().await;
+}
+
+/// A `ListServices` answer names the five explorer services and both reflection services.
+fn assert_lists_everything(names: &[String]) {
     for service in [
-        "BlockService",
-        "TransactionService",
-        "AccountService",
-        "TokenService",
-        "NodeService",
+        "supervm.explorer.v1.BlockService",
+        "supervm.explorer.v1.TransactionService",
+        "supervm.explorer.v1.AccountService",
+        "supervm.explorer.v1.TokenService",
+        "supervm.explorer.v1.NodeService",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
     ] {
         assert!(
-            names.contains(&format!("supervm.explorer.v1.{service}")),
-            "{names:?}"
+            names.iter().any(|name| name == service),
+            "{service} not listed: {names:?}"
         );
     }
+}
+
+/// Older clients (grpcurl before 2023, several GUIs) speak only `grpc.reflection.v1alpha`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v1alpha_reflection_lists_the_services() {
+    use tonic_reflection::pb::v1alpha::{
+        server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        ServerReflectionRequest,
+    };
+    let node = TestNode::start(|_| {}).await;
+    let mut client = ServerReflectionClient::new(channel(&node).await);
+    let requests = [
+        ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        },
+        ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::FileContainingSymbol(
+                "supervm.explorer.v1.BlockService".into(),
+            )),
+        },
+    ];
+    let mut responses = client
+        .server_reflection_info(tokio_stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.next().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection answer: {response:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert_lists_everything(&names);
+    // The schema itself is served too, so a v1alpha client can describe and call methods.
+    let response = responses.next().await.unwrap().unwrap();
+    let Some(MessageResponse::FileDescriptorResponse(files)) = response.message_response else {
+        panic!("unexpected reflection answer: {response:?}");
+    };
+    assert!(
+        !files.file_descriptor_proto.is_empty(),
+        "no file descriptor for BlockService"
+    );
     node.stop().await;
 }

@@ -1,6 +1,7 @@
 //! The gRPC explorer API (`supervm.explorer.v1`, protos in `rpc/proto/`): blocks,
 //! transactions, receipts, accounts, tokens and rates, paginated, plus a resumable live block
-//! stream; served by tonic with server reflection.
+//! stream; served by tonic with server reflection (`grpc.reflection.v1` and
+//! `grpc.reflection.v1alpha`).
 
 mod convert;
 mod page;
@@ -24,6 +25,16 @@ pub mod proto {
         tonic::include_file_descriptor_set!("explorer_descriptor");
 }
 
+/// A reflection builder that knows the explorer services and both reflection services, so a
+/// `ListServices` answer names everything the server serves, whichever version is asked.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+        .include_reflection_service(false)
+}
+
 /// Binds `addr` and serves the explorer API until `shutdown` turns true. Returns the bound
 /// address and the server task.
 pub async fn serve(
@@ -33,16 +44,17 @@ pub async fn serve(
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .build_v1()
+    let reflection_v1 = reflection().build_v1().map_err(std::io::Error::other)?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
         .map_err(std::io::Error::other)?;
     let api = services::Explorer {
         ctx,
         shutdown: shutdown.clone(),
     };
     let router = tonic::transport::Server::builder()
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(proto::block_service_server::BlockServiceServer::new(
             api.clone(),
         ))

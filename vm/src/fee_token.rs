@@ -3,15 +3,23 @@
 //! Resolution, first rule that applies:
 //! 1. a CIP-64 transaction's `feeCurrency` (fee fields in token units);
 //! 2. the sender's stored preference (fee-preference contract);
-//! 3. the registered token the transaction calls with `transfer`, `transferFrom` or
-//!    `approve`, if it can pay fees in this block;
+//! 3. the registered token the transaction transacts, if it can pay fees in this block: the
+//!    token it calls with `transfer`, `transferFrom` or `approve`, or the token `T` of a
+//!    `setFeeToken(T)` call (`T` non-zero) to the fee-preference contract;
 //! 4. the native coin.
 //!
 //! Rules 1 and 2 are explicit choices: a token that cannot pay (unregistered, disabled, no
 //! rate) is an error, never a silent fall back to the native coin. Rule 3 is implicit: it
-//! applies only when the token can pay and the sender holds enough of it for the maximum
-//! fee; otherwise the native coin pays. Calls to the fee-preference contract skip rule 2, so
-//! a preference for a token that cannot pay can always be changed.
+//! applies only when the token is registered, enabled, in the block's rate snapshot, and the
+//! sender holds enough of it for the maximum fee; otherwise the native coin pays. The value
+//! plays no part in the choice (it is always native). Calls to the fee-preference contract
+//! skip rule 2, so a preference for a token that cannot pay can always be changed.
+//!
+//! `setFeeToken(T)` counts as transacting `T` so that an account holding `T` and no native
+//! coin can choose `T` from any wallet: the call pays its own fee in the token it chooses.
+//! Its calldata is decoded exactly as the contract decodes it, so the token paid is the token
+//! stored; clearing (`setFeeToken(0x0)`), other functions and calldata that does not decode
+//! pay natively, as before.
 
 use std::collections::BTreeMap;
 
@@ -108,11 +116,15 @@ pub fn usable(
         .ok_or(InvalidTx::NoFreshPrice { token, symbol })
 }
 
-/// The token `msg` calls with `transfer`, `transferFrom` or `approve`, if any.
+/// The token `msg` transacts (rule 3), if any: the token it calls with `transfer`,
+/// `transferFrom` or `approve`, or the non-zero token a `setFeeToken` call chooses.
 fn transacted_token(msg: &Message) -> Option<Address> {
     let TxKind::Call(to) = msg.kind else {
         return None;
     };
+    if to == FEE_PREFERENCE {
+        return fee_preference::chosen_token(&msg.input);
+    }
     let selector: [u8; 4] = msg.input.get(..4)?.try_into().ok()?;
     [
         IERC20::transferCall::SELECTOR,
@@ -124,7 +136,8 @@ fn transacted_token(msg: &Message) -> Option<Address> {
 }
 
 /// Whether the sender's balance of `token` covers `msg`'s maximum fee (rule 3 applies only
-/// then: approving or moving a token one holds too little of still works, paying natively).
+/// then: approving, moving or choosing a token one holds too little of still works, paying
+/// natively).
 fn covers_fee(
     state: &mut impl StateAccess,
     msg: &Message,
@@ -171,6 +184,8 @@ pub fn resolve(
             payment: Payment::Converted(rate),
         });
     }
+    // Rule 3, implicit: only a token that can pay now (enabled in this very state, so a
+    // disable earlier in the block counts) and that the sender holds enough of.
     if let Some(token) = transacted_token(msg) {
         if let Some(rate) = rates.get(&token) {
             let payment = Payment::Converted(rate);

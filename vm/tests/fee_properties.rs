@@ -3,7 +3,9 @@
 //!
 //! Invariants: for every transaction `debit = refund + tip + base`; the payer never pays less
 //! than the exact rational value of the gas it used; per token, the sum of all balances plus
-//! what was burned equals the minted supply; the native coin likewise.
+//! what was burned equals the minted supply; the native coin likewise. A `setFeeToken(t)` call
+//! pays in `t` exactly when the sender's balance of `t` covers its maximum fee, and clearing
+//! pays natively. One account holds tokens and never any native coin.
 
 mod common;
 
@@ -14,7 +16,7 @@ use common::{contracts, Memory};
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
 use proptest::prelude::*;
-use supervm_gas::TxFees;
+use supervm_gas::{Payment, TxFees};
 use supervm_primitives::{ChainSpec, GenesisRate, GenesisToken};
 use supervm_vm::{
     execute_tx, genesis_state,
@@ -22,7 +24,10 @@ use supervm_vm::{
     BlockEnv, FeeCurrency, Message, PendingState, RateSnapshot, StateAccess,
 };
 
+/// Accounts with native coin and tokens.
 const ACCOUNTS: usize = 6;
+/// One more account, index `ACCOUNTS`: tokens only, never any native coin.
+const ALL_ACCOUNTS: usize = ACCOUNTS + 1;
 const BENEFICIARY: Address = Address::repeat_byte(0xbe);
 const BASE_FEE: u64 = 875_000_000;
 
@@ -53,8 +58,10 @@ enum Kind {
     TokenTransfer(usize),
     /// CIP-64 transfer paying in token `t`.
     Cip64(usize),
-    /// Set the fee preference to token `t`.
+    /// Set the fee preference to token `t` (paid in `t` when the sender holds enough).
     Prefer(usize),
+    /// Clear the fee preference (paid natively).
+    Clear,
 }
 
 fn kind_strategy(tokens: usize) -> impl Strategy<Value = Kind> {
@@ -63,13 +70,14 @@ fn kind_strategy(tokens: usize) -> impl Strategy<Value = Kind> {
         (0..tokens).prop_map(Kind::TokenTransfer),
         (0..tokens).prop_map(Kind::Cip64),
         (0..tokens).prop_map(Kind::Prefer),
+        Just(Kind::Clear),
     ]
 }
 
 fn tx_strategy(tokens: usize) -> impl Strategy<Value = (usize, usize, Kind, u64, u128, u128)> {
     (
-        0..ACCOUNTS,
-        0..ACCOUNTS,
+        0..ALL_ACCOUNTS,
+        0..ALL_ACCOUNTS,
         kind_strategy(tokens),
         1u64..1_000_000,
         1u128..5_000_000_000,
@@ -87,8 +95,8 @@ fn spec(tokens: &[(u8, u32, u32, u64)]) -> ChainSpec {
             name: format!("Token {i}"),
             symbol: format!("T{i}"),
             decimals: *decimals,
-            balances: (0..ACCOUNTS)
-                .map(|a| (account(a), U256::from(10u64).pow(U256::from(30))))
+            balances: (0..ALL_ACCOUNTS)
+                .map(|a| (account(a), balance_of(a, i)))
                 .collect(),
             rate: Some(GenesisRate {
                 numerator: U256::from(*mantissa) * U256::from(10u64).pow(U256::from(*num_exp)),
@@ -99,6 +107,15 @@ fn spec(tokens: &[(u8, u32, u32, u64)]) -> ChainSpec {
         })
         .collect();
     spec
+}
+
+/// Genesis balance of token `t` for account `a`: large, except that the token-only account
+/// holds only a little of the second token (too little for some fees, enough for others).
+fn balance_of(a: usize, t: usize) -> U256 {
+    match (a, t) {
+        (ACCOUNTS, 1) => U256::from(10u64).pow(U256::from(12)),
+        _ => U256::from(10u64).pow(U256::from(30)),
+    }
 }
 
 /// Native fee fields: a fee cap above the base fee and a tip of 0–2 gwei within it.
@@ -112,7 +129,7 @@ fn native_fees(extra: u128, tip_gwei: u128) -> TxFees {
 
 fn sum_balances(state: &mut impl StateAccess, token: Address) -> U256 {
     let mut total = U256::ZERO;
-    for holder in (0..ACCOUNTS).map(account).chain([BENEFICIARY]) {
+    for holder in (0..ALL_ACCOUNTS).map(account).chain([BENEFICIARY]) {
         total += state.storage(token, layout::balance_slot(holder)).unwrap();
     }
     total
@@ -144,14 +161,15 @@ proptest! {
         let supplies: Vec<U256> = (0..tokens.len())
             .map(|t| state.storage(token_address(t), layout::TOTAL_SUPPLY_SLOT).unwrap())
             .collect();
-        let native_before: U256 = (0..ACCOUNTS).map(|a| state.account(account(a)).unwrap().balance).sum();
+        let native_before: U256 = (0..ALL_ACCOUNTS).map(|a| state.account(account(a)).unwrap().balance).sum();
         let mut native_burned = U256::ZERO;
-        let mut nonces = [0u64; ACCOUNTS];
+        let mut nonces = [0u64; ALL_ACCOUNTS];
 
         for (from, to, kind, amount, max_fee, tip) in txs {
             let token_of = |t: usize| token_address(t % tokens.len());
             let (target, input, fee_currency, fees) = match &kind {
-                Kind::Native => (account(to), Bytes::new(), FeeCurrency::Unspecified,
+                // Never to the token-only account, which must stay without native coin.
+                Kind::Native => (account(to % ACCOUNTS), Bytes::new(), FeeCurrency::Unspecified,
                     native_fees(max_fee, tip)),
                 Kind::TokenTransfer(t) => (token_of(*t),
                     IERC20::transferCall { to: account(to), value: U256::from(amount) }.abi_encode().into(),
@@ -167,6 +185,10 @@ proptest! {
                     IFeePreference::setFeeTokenCall { token: token_of(*t) }.abi_encode().into(),
                     FeeCurrency::Unspecified,
                     native_fees(max_fee, tip)),
+                Kind::Clear => (FEE_PREFERENCE,
+                    IFeePreference::setFeeTokenCall { token: Address::ZERO }.abi_encode().into(),
+                    FeeCurrency::Unspecified,
+                    native_fees(max_fee, tip)),
             };
             let msg = Message {
                 caller: account(from),
@@ -180,6 +202,17 @@ proptest! {
                 fee_currency,
             };
             let snapshot_native = state.account(account(from)).unwrap().balance;
+            // Whether a setFeeToken(t) call may pay in t: the balance covers the maximum fee.
+            let chosen = match &kind {
+                Kind::Prefer(t) => {
+                    let token = token_of(*t);
+                    let rate = rates.get(&token).unwrap();
+                    let max = fees.max_debit(msg.gas_limit, Payment::Converted(rate)).unwrap();
+                    let held = state.storage(token, layout::balance_slot(account(from))).unwrap();
+                    Some((token, held >= max))
+                }
+                _ => None,
+            };
             let outcome = match execute_tx(&env, &msg, &mut state) {
                 Ok(outcome) => outcome,
                 Err(err) => {
@@ -191,6 +224,15 @@ proptest! {
                 }
             };
             nonces[from] += 1;
+            match (&kind, chosen) {
+                (Kind::Prefer(_), Some((token, covered))) => prop_assert_eq!(
+                    outcome.fee_token,
+                    covered.then_some(token),
+                    "setFeeToken pays in the chosen token exactly when the balance covers the fee"
+                ),
+                (Kind::Clear, _) => prop_assert_eq!(outcome.fee_token, None, "clearing pays natively"),
+                _ => {}
+            }
             let s = outcome.settlement;
             prop_assert_eq!(s.debit, s.refund + s.tip + s.base);
             // Never in the payer's favour: paid ≥ exact value of the gas used.
@@ -224,7 +266,8 @@ proptest! {
             prop_assert_eq!(sum_balances(&mut state, token), total_supply);
             prop_assert_eq!(total_supply + burned, *supply);
         }
-        let native_after: U256 = (0..ACCOUNTS).map(|a| state.account(account(a)).unwrap().balance).sum::<U256>()
+        prop_assert_eq!(state.account(account(ACCOUNTS)).unwrap().balance, U256::ZERO, "never any native coin");
+        let native_after: U256 = (0..ALL_ACCOUNTS).map(|a| state.account(account(a)).unwrap().balance).sum::<U256>()
             + state.account(BENEFICIARY).unwrap().balance;
         prop_assert_eq!(native_after + native_burned, native_before);
     }

@@ -24,14 +24,32 @@ pub fn preference(
     Ok((token != Address::ZERO).then_some(token))
 }
 
+/// Decodes calldata for this contract; `None` when the call would revert as unknown or
+/// malformed. Execution and fee resolution share it, so the token a `setFeeToken` call pays
+/// its fee in (rule 3 of [`crate::fee_token`]) is exactly the token the call stores.
+fn decode(input: &[u8]) -> Option<IFeePreferenceCalls> {
+    IFeePreferenceCalls::abi_decode(input).ok()
+}
+
+/// The token a call with this calldata chooses: `Some(token)` for `setFeeToken(token)` with a
+/// non-zero token, `None` for clearing (`setFeeToken(0x0)`), any other function and calldata
+/// that does not decode. Fee resolution uses it to let a `setFeeToken` call pay in the token
+/// it chooses, so an account holding only that token can choose it.
+pub(crate) fn chosen_token(input: &[u8]) -> Option<Address> {
+    match decode(input)? {
+        IFeePreferenceCalls::setFeeToken(c) if c.token != Address::ZERO => Some(c.token),
+        _ => None,
+    }
+}
+
 pub(super) fn call(
     call: &Call<'_>,
     state: &mut impl StateAccess,
     gas: &mut GasMeter,
     logs: &mut Vec<Log>,
 ) -> CallResult {
-    let decoded = IFeePreferenceCalls::abi_decode(call.input)
-        .map_err(|_| revert("unknown function or malformed calldata for the fee preference"))?;
+    let decoded = decode(call.input)
+        .ok_or_else(|| revert("unknown function or malformed calldata for the fee preference"))?;
     let output: Bytes = match decoded {
         IFeePreferenceCalls::feeTokenOf(c) => {
             let word = sload(

@@ -413,9 +413,9 @@ async fn stored_preference_overrides_the_transacted_token() {
         "no preference at genesis"
     );
 
-    // setFeeToken(GOLD): a call to the preference contract, paid natively (no preference yet,
-    // not a token call).
-    let (receipt, ..) = rpc
+    // setFeeToken(GOLD): the call transacts the token it chooses (rule c), so it pays its own
+    // fee in GOLD, which the account holds plenty of.
+    let (receipt, gas, max_fee, tip) = rpc
         .transact(
             &dev,
             FEE_PREFERENCE,
@@ -424,7 +424,7 @@ async fn stored_preference_overrides_the_transacted_token() {
         )
         .await;
     assert_success(&receipt, "setFeeToken(GOLD)");
-    assert_eq!(fee_token(&receipt), Address::ZERO, "{receipt}");
+    check_converted(&rpc, &receipt, GOLD, gold_rate(), gas, max_fee, tip).await;
     assert_eq!(
         abi_address(&rpc.view(FEE_PREFERENCE, &preference(me)).await, 0),
         GOLD,
@@ -483,8 +483,8 @@ async fn stored_preference_overrides_the_transacted_token() {
     );
 
     // Setting zero restores automatic; calls to the preference contract skip the stored
-    // preference (so a preference for a token that cannot pay can always be cleared), so this
-    // transaction pays natively.
+    // preference (so a preference for a token that cannot pay can always be cleared), and
+    // clearing chooses no token, so this transaction pays natively.
     let (receipt, ..) = rpc
         .transact(
             &dev,
@@ -497,7 +497,7 @@ async fn stored_preference_overrides_the_transacted_token() {
     assert_eq!(
         fee_token(&receipt),
         Address::ZERO,
-        "the preference contract is paid for natively: {receipt}"
+        "clearing the preference is paid for natively: {receipt}"
     );
     assert_eq!(
         abi_address(&rpc.view(FEE_PREFERENCE, &preference(me)).await, 0),
@@ -1998,4 +1998,184 @@ async fn fee_apis_and_supervm_namespace() {
         dev_balance(),
         "a fee paid in sUSD leaves the native balance alone"
     );
+}
+
+// ----------------------------------------------------------------------------------------------
+// 9. A token-only account chooses its fee token: setFeeToken(T) pays its own fee in T.
+// ----------------------------------------------------------------------------------------------
+
+/// topic0 of the fee preference's `FeeTokenSet(address indexed, address indexed)`.
+fn fee_token_set_topic() -> B256 {
+    keccak256("FeeTokenSet(address,address)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_only_account_chooses_its_fee_token_from_a_wallet() {
+    let node = TestNode::start(with_beneficiary).await;
+    let rpc = node.rpc();
+    let fresh = random_signer();
+    let me = fresh.address();
+    let recipient = random_signer().address();
+    assert_eq!(rpc.balance(me, "latest").await, U256::ZERO);
+    assert_eq!(rpc.nonce(me, "latest").await, 0);
+
+    // Holding nothing, setFeeToken(sUSD) chooses a token the account cannot pay with: the usual
+    // rules apply (native), and there is no ETH.
+    let max_fee = 2 * rpc.latest_base_fee().await + GWEI;
+    let tx = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce: 0,
+        gas_limit: 60_000,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: GWEI,
+        to: TxKind::Call(FEE_PREFERENCE),
+        value: U256::ZERO,
+        access_list: AccessList::default(),
+        input: system_abi::set_fee_token(SUSD),
+    };
+    let err = rpc
+        .expect_rejected(&raw_of(&fresh, tx), "insufficient funds")
+        .await;
+    assert_message(
+        &err,
+        &format!(
+            "insufficient funds for gas * price + value: address {me:#x} have 0 want {}",
+            U256::from(60_000u64) * U256::from(max_fee)
+        ),
+    );
+
+    // A dev account sends it 100 sUSD and 1 GOLD; the dev account pays for those transfers.
+    let dev = node.signer(0);
+    for (token, amount) in [(SUSD, U256::from(100_000_000u64)), (GOLD, pow10(18))] {
+        let (receipt, ..) = rpc
+            .transact(&dev, token, U256::ZERO, erc20::transfer(me, amount))
+            .await;
+        assert_success(&receipt, "funding transfer");
+        assert_eq!(address_of(&receipt["from"]), dev.address());
+        assert_eq!(rpc.token_balance(token, me).await, amount);
+    }
+    assert_eq!(
+        rpc.balance(me, "latest").await,
+        U256::ZERO,
+        "never held ETH"
+    );
+
+    // setFeeToken(sUSD) from a wallet: alloy's fillers pick the nonce, the gas limit
+    // (eth_estimateGas) and the EIP-1559 fee fields, and sign a type 2 transaction.
+    let susd_before = rpc.token_balance(SUSD, me).await;
+    let gold_before = rpc.token_balance(GOLD, me).await;
+    let beneficiary_before = rpc.token_balance(SUSD, BENEFICIARY).await;
+    let supply_before = rpc.token_supply(SUSD).await;
+    let request = TransactionRequest::default()
+        .with_to(FEE_PREFERENCE)
+        .with_input(system_abi::set_fee_token(SUSD));
+    let hash = *node
+        .wallet_provider(fresh.clone())
+        .send_transaction(request)
+        .await
+        .expect("setFeeToken(sUSD) from a token-only account is admitted")
+        .tx_hash();
+    let receipt = rpc.wait_receipt_json(hash).await;
+    assert_success(&receipt, "setFeeToken(sUSD) from a token-only account");
+    assert_eq!(receipt["type"], "0x2", "{receipt}");
+    assert_eq!(address_of(&receipt["from"]), me);
+    let tx = rpc.call("eth_getTransactionByHash", json!([hash])).await;
+    assert_eq!(tx["type"], "0x2", "{tx}");
+    let gas = quantity(&tx["gas"]);
+    let max_fee = quantity128(&tx["maxFeePerGas"]);
+    let tip = quantity128(&tx["maxPriorityFeePerGas"]);
+    let expected = check_converted(&rpc, &receipt, SUSD, susd_rate(), gas, max_fee, tip).await;
+    let paid = fee_paid(&receipt);
+    assert_eq!(
+        rpc.token_balance(SUSD, me).await,
+        susd_before - paid,
+        "the fee is debited in sUSD"
+    );
+    assert_eq!(rpc.token_balance(GOLD, me).await, gold_before);
+    assert_eq!(
+        rpc.token_balance(SUSD, BENEFICIARY).await - beneficiary_before,
+        expected.tip,
+        "the beneficiary gets the tip in sUSD"
+    );
+    assert_eq!(
+        supply_before - rpc.token_supply(SUSD).await,
+        expected.base,
+        "the base part is burned"
+    );
+    assert_eq!(rpc.balance(me, "latest").await, U256::ZERO, "ETH stays 0");
+    assert_eq!(rpc.nonce(me, "latest").await, 1);
+    assert_eq!(
+        logs_matching(
+            &receipt,
+            FEE_PREFERENCE,
+            &[fee_token_set_topic(), word_address(me), word_address(SUSD)]
+        )
+        .len(),
+        1,
+        "FeeTokenSet(me, sUSD): {receipt}"
+    );
+    assert_eq!(
+        abi_address(
+            &rpc.view(FEE_PREFERENCE, &system_abi::fee_token_of(me))
+                .await,
+            0
+        ),
+        SUSD
+    );
+
+    // The stored preference pays what follows: a valueless plain transaction (no token is
+    // transacted, so only the preference can pick sUSD) ...
+    let (receipt, gas, max_fee, tip) = rpc
+        .transact(&fresh, recipient, U256::ZERO, Bytes::new())
+        .await;
+    assert_success(&receipt, "valueless transaction with an sUSD preference");
+    check_converted(&rpc, &receipt, SUSD, susd_rate(), gas, max_fee, tip).await;
+    // ... a transfer of sUSD ...
+    let susd_before = rpc.token_balance(SUSD, me).await;
+    let amount = U256::from(1_234_567u64);
+    let (receipt, gas, max_fee, tip) = rpc
+        .transact(&fresh, SUSD, U256::ZERO, erc20::transfer(recipient, amount))
+        .await;
+    assert_success(&receipt, "sUSD transfer with an sUSD preference");
+    check_converted(&rpc, &receipt, SUSD, susd_rate(), gas, max_fee, tip).await;
+    assert_eq!(
+        rpc.token_balance(SUSD, me).await,
+        susd_before - amount - fee_paid(&receipt)
+    );
+    assert_eq!(rpc.token_balance(SUSD, recipient).await, amount);
+    // ... and a transfer of GOLD (rule b beats rule c).
+    let (receipt, gas, max_fee, tip) = rpc
+        .transact(
+            &fresh,
+            GOLD,
+            U256::ZERO,
+            erc20::transfer(recipient, U256::from(1u8)),
+        )
+        .await;
+    assert_success(&receipt, "GOLD transfer with an sUSD preference");
+    check_converted(&rpc, &receipt, SUSD, susd_rate(), gas, max_fee, tip).await;
+    assert_eq!(
+        rpc.token_balance(GOLD, me).await,
+        gold_before - U256::from(1u8)
+    );
+    assert_eq!(rpc.balance(me, "latest").await, U256::ZERO, "ETH stays 0");
+
+    // Clearing chooses no token and is paid natively as before: without ETH it is rejected.
+    let max_fee = 2 * rpc.latest_base_fee().await + GWEI;
+    let tx = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce: rpc.nonce(me, "pending").await,
+        gas_limit: 60_000,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: GWEI,
+        to: TxKind::Call(FEE_PREFERENCE),
+        value: U256::ZERO,
+        access_list: AccessList::default(),
+        input: system_abi::set_fee_token(Address::ZERO),
+    };
+    rpc.expect_rejected(
+        &raw_of(&fresh, tx),
+        "insufficient funds for gas * price + value",
+    )
+    .await;
 }

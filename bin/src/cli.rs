@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use supervm_node::{
     exec_bench::{self, ExecBenchParams, Workload},
+    rpc_bench::{self, PhaseReport, RpcBenchParams},
     Node, NodeConfig,
 };
 use supervm_oracle::feeder::{self, Feeder, FeederConfig};
@@ -40,6 +41,36 @@ enum BenchCommand {
     /// Build signed blocks on a fresh temporary store, execute and import them, and print
     /// committed transactions per second for each thread count.
     Exec(ExecArgs),
+    /// Load a node over JSON-RPC with pre-signed transfers on keep-alive connections and
+    /// print admission and end-to-end throughput and latency, against an `eth_chainId`
+    /// baseline measured on the same connections.
+    Rpc(RpcArgs),
+}
+
+#[derive(Debug, Args)]
+struct RpcArgs {
+    /// Node to load (http://HOST:PORT); absent = a fresh in-process node for every phase.
+    #[arg(long)]
+    url: Option<String>,
+    /// Keep-alive HTTP connections.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    connections: u64,
+    /// Sending accounts (development accounts of the default mnemonic).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    senders: u64,
+    /// Requests per phase (transactions in the sending phases).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    txs: u64,
+    /// Rounds of the phases (the spread shows the machine's noise).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+    rounds: u64,
+    /// Also measure admission while this many more connections send invalid transactions
+    /// (phase `admission_attacked`).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1024))]
+    invalid_connections: u64,
+    /// Print one JSON object per phase and round, one per line.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +193,13 @@ pub enum Task {
         /// Machine-readable output.
         json: bool,
     },
+    /// `bench rpc`, printing JSON lines when `json` is set.
+    BenchRpc {
+        /// What to measure.
+        params: RpcBenchParams,
+        /// Machine-readable output.
+        json: bool,
+    },
 }
 
 impl Cli {
@@ -173,6 +211,10 @@ impl Cli {
             }
             Command::Dev(_) | Command::Node(_) => Ok(Task::Node(Box::new(self.node_config()?))),
             Command::Bench(BenchCommand::Exec(args)) => Ok(Task::BenchExec {
+                params: args.params()?,
+                json: args.json,
+            }),
+            Command::Bench(BenchCommand::Rpc(args)) => Ok(Task::BenchRpc {
                 params: args.params()?,
                 json: args.json,
             }),
@@ -229,7 +271,97 @@ pub async fn run(task: Task) -> anyhow::Result<()> {
         Task::BenchExec { params, json } => {
             tokio::task::spawn_blocking(move || run_exec_bench(&params, json)).await?
         }
+        Task::BenchRpc { params, json } => {
+            tokio::task::spawn_blocking(move || run_rpc_bench(&params, json)).await?
+        }
     }
+}
+
+impl RpcArgs {
+    fn params(&self) -> anyhow::Result<RpcBenchParams> {
+        let size = |value: u64, flag: &str| {
+            usize::try_from(value).with_context(|| format!("{flag} is too large"))
+        };
+        Ok(RpcBenchParams {
+            url: self.url.clone(),
+            connections: size(self.connections, "--connections")?,
+            senders: size(self.senders, "--senders")?,
+            txs: size(self.txs, "--txs")?,
+            rounds: size(self.rounds, "--rounds")?,
+            invalid_connections: size(self.invalid_connections, "--invalid-connections")?,
+        })
+    }
+}
+
+/// Runs `bench rpc` and prints one line per phase and round, then the spread per phase.
+fn run_rpc_bench(params: &RpcBenchParams, json: bool) -> anyhow::Result<()> {
+    let reports = rpc_bench::run(params).context("running the RPC benchmark")?;
+    if json {
+        for report in &reports {
+            println!("{}", report.to_json());
+        }
+        return Ok(());
+    }
+    println!(
+        "{:<18} {:>5} {:>8} {:>9} {:>10} {:>9} {:>9} {:>8} {:>10}",
+        "phase",
+        "round",
+        "requests",
+        "committed",
+        "per sec",
+        "p50 µs",
+        "p99 µs",
+        "refused",
+        "ref p50 µs"
+    );
+    for report in &reports {
+        println!(
+            "{:<18} {:>5} {:>8} {:>9} {:>10.0} {:>9.0} {:>9.0} {:>8} {:>10.0}",
+            report.phase.name(),
+            report.round,
+            report.requests,
+            report.committed,
+            report.per_sec,
+            report.p50_us,
+            report.p99_us,
+            report.refused,
+            report.refused_p50_us
+        );
+    }
+    println!();
+    println!("spread over {} rounds (min / median / max):", params.rounds);
+    for phase in [
+        rpc_bench::Phase::ChainId,
+        rpc_bench::Phase::Admission,
+        rpc_bench::Phase::EndToEnd,
+        rpc_bench::Phase::AdmissionAttacked,
+    ] {
+        if !reports.iter().any(|r| r.phase == phase) {
+            continue;
+        }
+        let of = |field: fn(&PhaseReport) -> f64| {
+            let mut values: Vec<f64> = reports
+                .iter()
+                .filter(|r| r.phase == phase)
+                .map(field)
+                .collect();
+            values.sort_by(f64::total_cmp);
+            match (values.first(), values.get(values.len() / 2), values.last()) {
+                (Some(min), Some(median), Some(max)) => {
+                    format!("{min:.0} / {median:.0} / {max:.0}")
+                }
+                _ => "-".into(),
+            }
+        };
+        println!(
+            "{:<18} per sec {:<24} p50 µs {:<18} p99 µs {}",
+            phase.name(),
+            of(|r| r.per_sec),
+            of(|r| r.p50_us),
+            of(|r| r.p99_us)
+        );
+    }
+    Ok(())
 }
 
 impl ExecArgs {

@@ -1,5 +1,5 @@
-//! `supervm bench exec`: the command runs end to end and prints one JSON line per thread count
-//! with the committed count; bad parameters are refused with a message naming them.
+//! `supervm bench exec` and `supervm bench rpc`: the commands run end to end and print JSON
+//! lines with committed counts; bad parameters are refused with a message naming them.
 
 use std::process::Command;
 
@@ -76,6 +76,77 @@ fn bad_parameters_are_refused_by_name() {
         (vec!["--iterations", "0"], "--iterations"),
     ] {
         let output = bench(&args);
+        assert!(!output.status.success(), "{args:?} accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+    }
+}
+
+fn bench_rpc(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_supervm"))
+        .args(["bench", "rpc"])
+        .args(args)
+        .output()
+        .expect("run supervm")
+}
+
+#[test]
+fn rpc_bench_reports_every_phase_with_committed_counts() {
+    let output = bench_rpc(&[
+        "--txs",
+        "60",
+        "--connections",
+        "2",
+        "--senders",
+        "3",
+        "--rounds",
+        "1",
+        "--invalid-connections",
+        "1",
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    let phases: Vec<&str> = lines.iter().filter_map(|l| l["phase"].as_str()).collect();
+    assert_eq!(
+        phases,
+        ["chain_id", "admission", "end_to_end", "admission_attacked"],
+        "{stdout}"
+    );
+    for line in &lines {
+        assert_eq!(line["requests"], 60, "{line}");
+        assert!(line["per_sec"].as_f64().is_some_and(|r| r > 0.0), "{line}");
+        assert!(line["p50_us"].as_f64().is_some_and(|p| p > 0.0), "{line}");
+        if line["phase"] != "chain_id" {
+            assert_eq!(line["committed"], 60, "every transfer is committed: {line}");
+        }
+    }
+    let attacked = &lines[3];
+    assert!(
+        attacked["refused"].as_u64().is_some_and(|n| n > 0),
+        "the invalid transactions were sent and refused: {attacked}"
+    );
+}
+
+#[test]
+fn rpc_bench_refuses_bad_parameters_by_name() {
+    for (args, named) in [
+        (vec!["--connections", "0"], "--connections"),
+        (vec!["--senders", "0"], "--senders"),
+        (vec!["--txs", "0"], "--txs"),
+        (vec!["--rounds", "0"], "--rounds"),
+        (vec!["--url", "ftp://127.0.0.1:1"], "--url"),
+        (vec!["--url", "not a url"], "--url"),
+    ] {
+        let output = bench_rpc(&args);
         assert!(!output.status.success(), "{args:?} accepted");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(named), "{args:?}: {stderr}");

@@ -125,11 +125,22 @@ impl<E: ExecutionClient, C: Clock> DevSealer<E, C> {
     }
 
     /// Automine: one block at a time while transactions are pending and blocks take them.
+    /// A block that would be empty (every pending transaction left out) is not committed.
     async fn mine_pending(&self) {
         while self.pool.has_pending() {
-            match self.mine_one(None).await {
-                Ok(decided) if decided.transactions > 0 => {}
-                Ok(_) => return,
+            let timestamp = self.clock.now_secs();
+            let sealed = self
+                .blocking(move |client| {
+                    let proposal = client.propose(timestamp)?;
+                    if E::transaction_count(&proposal) == 0 {
+                        return Ok(None);
+                    }
+                    client.decide(proposal).map(Some)
+                })
+                .await;
+            match sealed {
+                Ok(Some(_)) => {}
+                Ok(None) => return,
                 Err(err) => {
                     tracing::error!(%err, "automine block production failed");
                     return;
@@ -138,16 +149,25 @@ impl<E: ExecutionClient, C: Clock> DevSealer<E, C> {
         }
     }
 
+    /// Mines one block, empty or not.
     async fn mine_one(&self, timestamp: Option<u64>) -> Result<Decided, SealerError> {
-        let client = self.client.clone();
         let timestamp = timestamp.unwrap_or_else(|| self.clock.now_secs());
+        self.blocking(move |client| {
+            let proposal = client.propose(timestamp)?;
+            client.decide(proposal)
+        })
+        .await
+    }
+
+    /// Runs block production on the blocking pool: execution and the commit are CPU and disk
+    /// work that must not hold up the runtime's workers.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&E) -> Result<T, E::Error> + Send + 'static,
+    ) -> Result<T, SealerError> {
+        let client = self.client.clone();
         tokio::task::spawn_blocking(move || {
-            let proposal = client
-                .propose(timestamp)
-                .map_err(|e| SealerError::Failed(e.to_string()))?;
-            client
-                .decide(proposal)
-                .map_err(|e| SealerError::Failed(e.to_string()))
+            work(&client).map_err(|e| SealerError::Failed(e.to_string()))
         })
         .await
         .map_err(|e| SealerError::Failed(e.to_string()))?

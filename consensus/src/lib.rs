@@ -15,6 +15,10 @@
 //! ## Invariants
 //!
 //! - One sealing task: blocks are proposed and decided strictly one after another.
+//! - Automine commits only blocks with transactions; a pending transaction the builder leaves
+//!   out waits for a new transaction or a policy change ([`TxPool::wake_if_pending`]).
+//!
+//! [`TxPool::wake_if_pending`]: supervm_txpool::TxPool::wake_if_pending
 //! - Time comes from a [`Clock`], so tests can drive the sealer deterministically.
 
 mod clock;
@@ -32,6 +36,10 @@ pub trait ExecutionClient: Send + Sync + 'static {
 
     /// Builds a block on the current head at `timestamp` (seconds) from pending transactions.
     fn propose(&self, timestamp: u64) -> Result<Self::Proposal, Self::Error>;
+
+    /// How many transactions a proposal holds: automine commits no empty block when every
+    /// pending transaction was left out (by the miner policy, say).
+    fn transaction_count(proposal: &Self::Proposal) -> usize;
 
     /// Commits a proposal as the new head.
     fn decide(&self, proposal: Self::Proposal) -> Result<Decided, Self::Error>;

@@ -1,7 +1,7 @@
 //! The dev sealer drives an execution client in each mining mode.
 
 use std::sync::{
-    atomic::{AtomicU64, Ordering},
+    atomic::{AtomicBool, AtomicU64, Ordering},
     Arc,
 };
 
@@ -15,11 +15,13 @@ use supervm_txpool::{PoolConfig, PoolEnv, TxPool};
 use supervm_vm::{StateError, StateReader};
 use tokio::sync::watch;
 
-/// Counts blocks and empties the pool like a real chain would.
+/// Counts blocks and empties the pool like a real chain would; while `refusing`, it builds
+/// blocks without the pending transactions, as a miner policy that skips them.
 struct CountingClient {
     pool: Arc<TxPool>,
     head: AtomicU64,
     last_timestamp: AtomicU64,
+    refusing: AtomicBool,
 }
 
 impl ExecutionClient for CountingClient {
@@ -28,10 +30,16 @@ impl ExecutionClient for CountingClient {
 
     fn propose(&self, timestamp: u64) -> Result<Self::Proposal, String> {
         self.last_timestamp.store(timestamp, Ordering::SeqCst);
-        Ok((
-            self.head.load(Ordering::SeqCst) + 1,
-            self.pool.best(0).map(|tx| tx.hash).collect(),
-        ))
+        let txs = if self.refusing.load(Ordering::SeqCst) {
+            Vec::new()
+        } else {
+            self.pool.best(0).map(|tx| tx.hash).collect()
+        };
+        Ok((self.head.load(Ordering::SeqCst) + 1, txs))
+    }
+
+    fn transaction_count((_, txs): &Self::Proposal) -> usize {
+        txs.len()
     }
 
     fn decide(&self, (number, txs): Self::Proposal) -> Result<Decided, String> {
@@ -79,11 +87,20 @@ fn start(
     supervm_consensus::SealerHandle,
     watch::Sender<bool>,
 ) {
-    let pool = Arc::new(TxPool::new(PoolConfig::default()));
+    let env = PoolEnv {
+        chain_id: 1,
+        number: 1,
+        timestamp: 1,
+        block_gas_limit: 30_000_000,
+        base_fee: 1,
+        rates: Default::default(),
+    };
+    let pool = Arc::new(TxPool::new(PoolConfig::default(), env, None));
     let client = Arc::new(CountingClient {
         pool: pool.clone(),
         head: AtomicU64::new(0),
         last_timestamp: AtomicU64::new(0),
+        refusing: AtomicBool::new(false),
     });
     let (sealer, handle) = DevSealer::new(client.clone(), pool.clone(), FixedClock, mode);
     let (stop, stop_rx) = watch::channel(false);
@@ -109,35 +126,62 @@ async fn manual_mode_mines_only_on_request() {
     stop.send(true).unwrap();
 }
 
-#[tokio::test]
-async fn automine_mines_when_a_transaction_arrives() {
-    let (client, pool, _handle, stop) = start(MiningMode::Automine);
+/// Adds a transfer with `nonce` from a fixed key.
+fn add_transfer(pool: &TxPool, nonce: u64) {
     let signer = PrivateKeySigner::from_bytes(&[7u8; 32].into()).unwrap();
     let tx = TxLegacy {
         chain_id: Some(1),
+        nonce,
         gas_price: 10,
         gas_limit: 21_000,
         to: TxKind::Call(Address::ZERO),
         ..Default::default()
     };
     let signature = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let tx = TxEnvelope::Legacy(tx.into_signed(signature))
-        .recover()
-        .unwrap();
-    let env = PoolEnv {
-        chain_id: 1,
-        block_gas_limit: 30_000_000,
-        base_fee: 1,
-        rates: Default::default(),
-    };
-    pool.add(tx, &env, &Rich).unwrap();
-    for _ in 0..200 {
-        if client.head.load(Ordering::SeqCst) == 1 {
-            break;
+    let tx = TxEnvelope::Legacy(tx.into_signed(signature));
+    let raw = tx.encoded().into();
+    pool.add(tx.recover().unwrap(), raw, &Rich).unwrap();
+}
+
+/// Waits until the client's head reaches `number`.
+async fn head_reaches(client: &CountingClient, number: u64) {
+    for _ in 0..500 {
+        if client.head.load(Ordering::SeqCst) >= number {
+            return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert_eq!(client.head.load(Ordering::SeqCst), 1);
+    panic!(
+        "head is {}, expected {number}",
+        client.head.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test]
+async fn automine_mines_when_a_transaction_arrives() {
+    let (client, pool, _handle, stop) = start(MiningMode::Automine);
+    add_transfer(&pool, 0);
+    head_reaches(&client, 1).await;
     assert!(!pool.has_pending());
+    stop.send(true).unwrap();
+}
+
+#[tokio::test]
+async fn automine_commits_no_empty_block_and_wakes_on_a_policy_change() {
+    let (client, pool, handle, stop) = start(MiningMode::Automine);
+    client.refusing.store(true, Ordering::SeqCst);
+    add_transfer(&pool, 0);
+    // A manual block is committed even if empty; it also runs automine once more, which
+    // finds nothing minable and commits nothing.
+    let decided = handle.mine(None).await.unwrap();
+    assert_eq!(decided.number, 1);
+    assert_eq!(client.head.load(Ordering::SeqCst), 1);
+    assert!(pool.has_pending());
+    // The policy relaxes: the waiting transaction is mined without any new transaction.
+    client.refusing.store(false, Ordering::SeqCst);
+    pool.wake_if_pending();
+    head_reaches(&client, 2).await;
+    assert!(!pool.has_pending());
+    assert_eq!(client.head.load(Ordering::SeqCst), 2);
     stop.send(true).unwrap();
 }

@@ -9,7 +9,7 @@ use supervm_consensus::{Decided, ExecutionClient};
 use supervm_gas::next_block_base_fee;
 use supervm_primitives::{ChainSpec, ExecutedBlock, RateEntry, RecoveredTx};
 use supervm_storage::{BlockWriter, StorageError, Store};
-use supervm_txpool::{BlockFilter, Journal, MinerPolicy, PoolEnv, PooledTx, TxPool};
+use supervm_txpool::{BlockFilter, MinerPolicy, PoolEnv, PooledTx, TxPool};
 use supervm_vm::{
     BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StateError, StoreState,
 };
@@ -53,8 +53,6 @@ pub struct Chain {
     pub(crate) metrics: Arc<NodeMetrics>,
     /// The miner's fee-token policy (changed at runtime by `miner_*`).
     pub(crate) policy: Arc<RwLock<MinerPolicy>>,
-    /// Where pool transactions are kept across restarts.
-    pub(crate) journal: Arc<Journal>,
     /// Runs the block's transactions (in parallel when it has the threads).
     pub(crate) executor: BlockExecutor,
     /// The contract engine and module cache.
@@ -206,17 +204,7 @@ impl Chain {
         let reader = self.store.reader()?;
         let head = reader.head_number();
         let env = PoolEnv::next_block(&self.spec, &reader)?;
-        self.pool.on_new_head(&StoreState::new(&reader, head), &env);
-        let content = self.pool.content();
-        let remaining: Vec<Vec<u8>> = content
-            .pending
-            .iter()
-            .chain(&content.queued)
-            .map(|tx| tx.tx.tx.encoded())
-            .collect();
-        if let Err(err) = self.journal.rewrite(remaining.iter().map(Vec::as_slice)) {
-            tracing::error!(%err, "cannot rewrite the transaction journal");
-        }
+        self.pool.on_new_head(&StoreState::new(&reader, head), env);
         self.metrics
             .record_block(number, included.len(), started.elapsed());
         tracing::info!(
@@ -241,6 +229,10 @@ impl ExecutionClient for Chain {
 
     fn propose(&self, timestamp: u64) -> Result<Proposal, ChainError> {
         self.build(timestamp)
+    }
+
+    fn transaction_count(proposal: &Proposal) -> usize {
+        proposal.executed.block.transactions.len()
     }
 
     fn decide(&self, proposal: Proposal) -> Result<Decided, ChainError> {

@@ -10,7 +10,7 @@ use std::{
 use parking_lot::RwLock;
 use prometheus_client::registry::Registry;
 use supervm_consensus::{DevSealer, MiningMode, SystemClock};
-use supervm_primitives::{recover_all, ChainSpec, ChainSpecError, TxEnvelope};
+use supervm_primitives::{ChainSpec, ChainSpecError};
 use supervm_rpc::{RpcContext, RpcMetrics, RpcServer, RpcServerConfig};
 use supervm_storage::{StorageError, Store};
 use supervm_txpool::{Journal, PoolEnv, TxPool};
@@ -55,6 +55,9 @@ pub enum NodeError {
     /// The genesis tokens are invalid.
     #[error(transparent)]
     Genesis(#[from] supervm_vm::GenesisError),
+    /// The head state could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -96,7 +99,6 @@ impl Node {
         let genesis = store.init_genesis(&spec, &genesis_state)?;
         tracing::info!(chain_id = spec.chain_id(), genesis = %genesis.hash, data_dir = %data_dir.display(), "store opened");
 
-        let pool = Arc::new(TxPool::new(config.pool.to_pool_config()));
         let (events, _) = broadcast::channel(1024);
         let mut registry = Registry::default();
         let node_metrics = Arc::new(NodeMetrics::register(&mut registry));
@@ -104,10 +106,15 @@ impl Node {
         let rpc_metrics = RpcMetrics::register(&mut registry);
         config.mining.validate().map_err(NodeError::Config)?;
         let policy = Arc::new(RwLock::new(config.mining.policy()));
-        let journal = Arc::new(Journal::new(&data_dir.join("transactions.rlp")));
         let executor = config.execution.executor();
         let contracts = Arc::new(config.execution.contracts().map_err(NodeError::Config)?);
-        restore_journal(&journal, &spec, &store, &pool, executor.threads());
+        let pool = Arc::new(open_pool(
+            &config,
+            &spec,
+            &store,
+            &data_dir,
+            executor.threads(),
+        )?);
         let chain = Arc::new(Chain {
             spec: spec.clone(),
             store: store.clone(),
@@ -116,7 +123,6 @@ impl Node {
             events: events.clone(),
             metrics: node_metrics.clone(),
             policy: policy.clone(),
-            journal: journal.clone(),
             executor,
             contracts: contracts.clone(),
         });
@@ -140,7 +146,6 @@ impl Node {
             beneficiary: config.mining.beneficiary,
             client_version: format!("supervm/v{}", env!("CARGO_PKG_VERSION")),
             policy,
-            journal,
             contracts,
         };
         let rpc_config = RpcServerConfig {
@@ -241,53 +246,32 @@ impl Node {
     }
 }
 
-/// Re-admits the journaled transactions of the previous run; those no longer valid (mined,
-/// replaced, unaffordable) are dropped with a log line.
-fn restore_journal(
-    journal: &Journal,
+/// The transaction pool, set to the block after the stored head, with the transactions
+/// journaled by the previous run re-admitted.
+fn open_pool(
+    config: &NodeConfig,
     spec: &ChainSpec,
     store: &Store,
-    pool: &TxPool,
+    data_dir: &Path,
     threads: usize,
-) {
-    let records = match journal.load() {
-        Ok(records) => records,
-        Err(err) => {
-            tracing::error!(%err, "cannot read the transaction journal; starting with an empty pool");
-            return;
-        }
-    };
-    if records.is_empty() {
-        return;
-    }
-    let decoded = records
-        .iter()
-        .filter_map(|raw| TxEnvelope::decode_raw(raw).ok())
-        .collect();
-    let recovered = recover_all(decoded, threads);
-    let admitted = store.reader().map_err(StateError::from).and_then(|reader| {
-        let env = PoolEnv::next_block(spec, &reader)?;
-        let state = StoreState::new(&reader, reader.head_number());
-        Ok(recovered
-            .into_iter()
-            .flatten()
-            .filter(|tx| match pool.add(tx.clone(), &env, &state) {
-                Ok(_) => true,
-                Err(err) => {
-                    tracing::info!(hash = %tx.hash(), %err, "journaled transaction not restored");
-                    false
-                }
-            })
-            .count())
-    });
-    match admitted {
-        Ok(count) => tracing::info!(
-            restored = count,
-            journaled = records.len(),
+) -> Result<TxPool, NodeError> {
+    let reader = store.reader()?;
+    let env = PoolEnv::next_block(spec, &reader)?;
+    let journal = Journal::new(&data_dir.join("transactions.rlp"));
+    let pool = TxPool::new(config.pool.to_pool_config(), env, Some(journal));
+    let state = StoreState::new(&reader, reader.head_number());
+    match pool.restore_journal(&state, threads) {
+        Ok(restored) if restored.journaled > 0 => tracing::info!(
+            restored = restored.admitted,
+            journaled = restored.journaled,
             "transaction journal loaded"
         ),
-        Err(err) => tracing::error!(%err, "cannot restore the transaction journal"),
+        Ok(_) => {}
+        Err(err) => {
+            tracing::error!(%err, "cannot read the transaction journal; starting with an empty pool")
+        }
     }
+    Ok(pool)
 }
 
 fn resolve_data_dir(

@@ -24,6 +24,7 @@ mod dev_accounts;
 pub mod exec_bench;
 mod launch;
 mod metrics;
+pub mod rpc_bench;
 
 pub use chain::{Chain, ChainError};
 pub use config::NodeConfig;

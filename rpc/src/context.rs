@@ -8,7 +8,7 @@ use parking_lot::RwLock;
 use supervm_consensus::SealerHandle;
 use supervm_primitives::{ChainSpec, ExecutedBlock};
 use supervm_storage::{Reader, Store};
-use supervm_txpool::{Journal, MinerPolicy, TxPool};
+use supervm_txpool::{MinerPolicy, TxPool};
 use supervm_vm::ContractRuntime;
 use tokio::sync::broadcast;
 
@@ -34,8 +34,6 @@ pub struct RpcContext {
     pub client_version: String,
     /// The miner's fee-token policy, shared with the block builder (`miner_*`).
     pub policy: Arc<RwLock<MinerPolicy>>,
-    /// Transactions accepted over RPC are journaled here to survive a restart.
-    pub journal: Arc<Journal>,
     /// The contract engine and module cache, shared with block building.
     pub contracts: Arc<ContractRuntime>,
 }

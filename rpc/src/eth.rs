@@ -13,7 +13,6 @@ use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use supervm_gas::{next_block_base_fee, TxFees};
 use supervm_primitives::{RecoveredTx, TxCip64, TxEnvelope};
 use supervm_storage::Reader;
-use supervm_txpool::PoolEnv;
 use supervm_vm::{
     execute_tx, BlockEnv, FeeCurrency, Message, PendingState, RateSnapshot, StoreState, TxOutcome,
 };
@@ -297,17 +296,29 @@ fn estimate(
     Ok(high)
 }
 
-/// Admits a recovered transaction to the pool against the head state.
-pub(crate) fn submit(ctx: &RpcContext, reader: &Reader, tx: RecoveredTx) -> Result<B256, RpcError> {
-    let env = PoolEnv::next_block(&ctx.spec, reader)?;
-    let encoded = tx.tx.encoded();
-    let hash = ctx
+/// Admits a transaction signed by a development account to the pool against the head state.
+fn submit(ctx: &RpcContext, reader: &Reader, tx: RecoveredTx) -> Result<B256, RpcError> {
+    let raw = Bytes::from(tx.tx.encoded());
+    Ok(ctx
         .pool
-        .add(tx, &env, &StoreState::new(reader, reader.head_number()))?;
-    if let Err(err) = ctx.journal.append(&encoded) {
-        tracing::error!(%hash, %err, "cannot journal transaction; it will not survive a restart");
-    }
-    Ok(hash)
+        .add(tx, raw, &StoreState::new(reader, reader.head_number()))?)
+}
+
+/// Admits raw transaction bytes as a client sent them: decoding and the checks that need no
+/// sender first, so malformed transactions are refused before the costly signature
+/// recovery; then the state checks against a fresh snapshot of the head. Runs on the
+/// calling task: it is CPU work of tens of microseconds and point reads of hot state, and a
+/// hop to the blocking pool would cost more than it saves.
+fn admit_raw(ctx: &RpcContext, raw: Bytes) -> Result<B256, RpcError> {
+    let tx = TxEnvelope::decode_raw(&raw).map_err(|err| RpcError::Server(err.to_string()))?;
+    ctx.pool.precheck(&tx, raw.len())?;
+    let tx = tx
+        .recover()
+        .ok_or_else(|| RpcError::Server("invalid sender".into()))?;
+    let reader = ctx.store.reader()?;
+    Ok(ctx
+        .pool
+        .add_prechecked(tx, raw, &StoreState::new(&reader, reader.head_number()))?)
 }
 
 fn sign_request(
@@ -596,16 +607,7 @@ impl EthApiServer for EthApi {
     }
 
     async fn send_raw_transaction(&self, bytes: Bytes) -> RpcResult<B256> {
-        let tx = TxEnvelope::decode_raw(&bytes).map_err(|err| RpcError::Server(err.to_string()))?;
-        Ok(self
-            .ctx
-            .read(move |ctx, reader| {
-                let tx = tx
-                    .recover()
-                    .ok_or_else(|| RpcError::Server("invalid sender".into()))?;
-                submit(ctx, reader, tx)
-            })
-            .await?)
+        Ok(admit_raw(&self.ctx, bytes)?)
     }
 
     async fn send_transaction(&self, request: CallRequest) -> RpcResult<B256> {

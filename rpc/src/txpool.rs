@@ -245,6 +245,7 @@ impl MinerApiServer for Txpool {
         };
         tracing::info!(?accepted, "miner policy: accepted fee tokens changed");
         self.ctx.policy.write().accepted = accepted;
+        self.ctx.pool.wake_if_pending();
         Ok(true)
     }
 
@@ -254,6 +255,7 @@ impl MinerApiServer for Txpool {
         })?;
         tracing::info!(%token, value, "miner policy: minimum tip changed");
         self.ctx.policy.write().min_tips.insert(token, value);
+        self.ctx.pool.wake_if_pending();
         Ok(true)
     }
 
@@ -265,12 +267,15 @@ impl MinerApiServer for Txpool {
             .into());
         }
         tracing::info!(%token, bps, "miner policy: share cap changed");
-        let mut policy = self.ctx.policy.write();
-        if bps == 10_000 {
-            policy.share_caps_bps.remove(&token);
-        } else {
-            policy.share_caps_bps.insert(token, bps);
+        {
+            let mut policy = self.ctx.policy.write();
+            if bps == 10_000 {
+                policy.share_caps_bps.remove(&token);
+            } else {
+                policy.share_caps_bps.insert(token, bps);
+            }
         }
+        self.ctx.pool.wake_if_pending();
         Ok(true)
     }
 

@@ -101,6 +101,8 @@ fn main() {
     let total = txs.len();
     let env = PoolEnv {
         chain_id: 31337,
+        number: 1,
+        timestamp: 1,
         block_gas_limit: u64::MAX,
         base_fee: 1_000_000_000,
         rates: Arc::new(RateSnapshot::default()),
@@ -114,16 +116,21 @@ fn main() {
     let baseline_time = started.elapsed();
     drop(baseline);
 
-    let pool = TxPool::new(PoolConfig {
-        max_pending: total,
-        max_queued: total,
-        ..PoolConfig::default()
-    });
+    let pool = TxPool::new(
+        PoolConfig {
+            max_pending: total,
+            max_queued: total,
+            ..PoolConfig::default()
+        },
+        env.clone(),
+        None,
+    );
     let memory_before = resident_bytes();
     let started = Instant::now();
     let mut admitted = 0usize;
     for tx in txs {
-        if pool.add(tx, &env, &state).is_ok() {
+        let raw = tx.tx.encoded().into();
+        if pool.add(tx, raw, &state).is_ok() {
             admitted += 1;
         }
     }

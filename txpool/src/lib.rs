@@ -6,12 +6,13 @@
 //! ## Data flow
 //!
 //! ```text
-//! eth_sendRawTransaction ──validate (stateless, then against head state)──► TxPool::add
-//!        │                                                                   │ notify
+//! eth_sendRawTransaction ──precheck (no sender, no state) ──recover──► add (head state)
+//!        │                        ▲ PoolEnv (lock-free)              │ journal, notify
 //! block builder ◄── TxPool::best(base_fee): highest tip first, nonce order per sender
-//! new head ──► TxPool::on_new_head: drop mined / stale nonces, revalidate fee payment
+//! new head ──► TxPool::on_new_head(PoolEnv of the next block): drop mined / stale nonces,
+//!              revalidate fee payment, compact the journal
 //! miner policy ──► BlockFilter: accepted tokens, minimum tips, share caps (others wait)
-//! RPC admissions ──► Journal (survive restarts)
+//! start ──► TxPool::restore_journal (survive restarts)
 //! ```
 //!
 //! ## Invariants
@@ -25,6 +26,7 @@
 
 mod best;
 mod config;
+mod env;
 mod error;
 pub mod journal;
 pub mod policy;
@@ -33,8 +35,8 @@ mod validate;
 
 pub use best::BestTransactions;
 pub use config::PoolConfig;
+pub use env::PoolEnv;
 pub use error::PoolError;
 pub use journal::Journal;
 pub use policy::{AcceptedTokens, BlockFilter, MinerPolicy, Skip};
-pub use pool::{DroppedTx, PoolContent, PoolCounts, PooledTx, TxPool};
-pub use validate::PoolEnv;
+pub use pool::{DroppedTx, PoolContent, PoolCounts, PooledTx, Restored, TxPool};

@@ -7,16 +7,17 @@ use std::{
 };
 
 use alloy_consensus::Transaction;
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, Bytes, B256};
+use arc_swap::ArcSwap;
 use parking_lot::RwLock;
 use supervm_gas::TxFees;
-use supervm_primitives::RecoveredTx;
+use supervm_primitives::{recover_all, RecoveredTx, TxEnvelope};
 use supervm_vm::{validate_payment, InvalidTx, Message, PendingState, StateAccess, StateReader};
 use tokio::sync::Notify;
 
 use crate::{
-    validate::{stateful, stateless},
-    BestTransactions, PoolConfig, PoolEnv, PoolError,
+    validate::{signed_fees, stateful, stateless},
+    BestTransactions, Journal, PoolConfig, PoolEnv, PoolError,
 };
 
 /// How many dropped transactions (with their reasons) the pool remembers for inspection.
@@ -27,6 +28,9 @@ const DROPPED_MEMORY: usize = 256;
 pub struct PooledTx {
     /// The transaction and its sender.
     pub tx: RecoveredTx,
+    /// Its EIP-2718 encoding exactly as the client sent it: journaled and served without
+    /// encoding the transaction again.
+    pub raw: Bytes,
     /// Its hash.
     pub hash: B256,
     /// Fee fields in native units per gas (converted for CIP-64), for ordering.
@@ -199,36 +203,133 @@ fn tip(tx: &PooledTx, base_fee: u64) -> u128 {
 
 /// The transaction pool. Shared between the RPC (admission), the block builder (best
 /// transactions) and the chain (maintenance on new heads).
+///
+/// The pool owns its view of the head: the next block's environment (number, base fee, gas
+/// limit, fee-token rates) is computed once per new head by [`TxPool::on_new_head`] and read
+/// without a lock by every admission. It also owns its journal: admissions append to it, new
+/// heads compact it, [`TxPool::restore_journal`] reloads it at start.
 pub struct TxPool {
     config: PoolConfig,
+    env: ArcSwap<PoolEnv>,
     inner: RwLock<Inner>,
     pending_added: Notify,
+    journal: Option<Journal>,
+}
+
+/// How many journaled transactions a restart found and how many re-entered the pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Records in the journal.
+    pub journaled: usize,
+    /// Transactions admitted again.
+    pub admitted: usize,
 }
 
 impl TxPool {
-    /// An empty pool.
-    pub fn new(config: PoolConfig) -> Self {
+    /// An empty pool for the block described by `env`, journaling admissions to `journal`.
+    pub fn new(config: PoolConfig, env: PoolEnv, journal: Option<Journal>) -> Self {
         Self {
             config,
+            env: ArcSwap::from_pointee(env),
             inner: RwLock::new(Inner::default()),
             pending_added: Notify::new(),
+            journal,
         }
     }
 
-    /// Validates `tx` against the chain rules and `state` (the head state) and adds it,
-    /// evicting a cheaper transaction when the pool is full.
+    /// The next block as the pool sees it (lock-free).
+    pub fn env(&self) -> Arc<PoolEnv> {
+        self.env.load_full()
+    }
+
+    /// The checks that need neither the sender nor state (size, chain id, gas, intrinsic gas,
+    /// fee fields, a creation's module), against the pool's next-block environment. Run it
+    /// before recovering the sender so that malformed transactions are refused cheaply.
+    pub fn precheck(&self, tx: &TxEnvelope, encoded_len: usize) -> Result<(), PoolError> {
+        stateless(tx, encoded_len, &self.env.load(), &self.config)
+    }
+
+    /// Validates `tx` (sent as `raw`) against the chain rules and `state` (the head state),
+    /// adds it — evicting a cheaper transaction when the pool is full — and journals it.
     pub fn add(
         &self,
         tx: RecoveredTx,
-        env: &PoolEnv,
+        raw: Bytes,
+        state: &impl StateReader,
+    ) -> Result<B256, PoolError> {
+        self.precheck(&tx.tx, raw.len())?;
+        self.add_prechecked(tx, raw, state)
+    }
+
+    /// [`TxPool::add`] for a transaction that already passed [`TxPool::precheck`].
+    pub fn add_prechecked(
+        &self,
+        tx: RecoveredTx,
+        raw: Bytes,
+        state: &impl StateReader,
+    ) -> Result<B256, PoolError> {
+        let hash = self.insert(tx, raw.clone(), state)?;
+        if let Some(journal) = &self.journal {
+            if let Err(err) = journal.append(&raw) {
+                tracing::error!(%hash, %err, "cannot journal transaction; it will not survive a restart");
+            }
+        }
+        Ok(hash)
+    }
+
+    /// Re-admits the journaled transactions of the previous run against `state`, senders
+    /// recovered on `threads` threads; those no longer valid (mined, replaced, unaffordable)
+    /// are left out with a log line.
+    pub fn restore_journal(
+        &self,
+        state: &impl StateReader,
+        threads: usize,
+    ) -> std::io::Result<Restored> {
+        let Some(journal) = &self.journal else {
+            return Ok(Restored::default());
+        };
+        let records = journal.load()?;
+        let mut raws = Vec::with_capacity(records.len());
+        let mut decoded = Vec::with_capacity(records.len());
+        for record in records {
+            if let Ok(tx) = TxEnvelope::decode_raw(&record) {
+                decoded.push(tx);
+                raws.push(Bytes::from(record));
+            }
+        }
+        let mut restored = Restored {
+            journaled: raws.len(),
+            admitted: 0,
+        };
+        for (tx, raw) in recover_all(decoded, threads).into_iter().zip(raws) {
+            let Some(tx) = tx else { continue };
+            let hash = tx.hash();
+            let admitted = self
+                .precheck(&tx.tx, raw.len())
+                .and_then(|()| self.insert(tx, raw, state));
+            match admitted {
+                Ok(_) => restored.admitted += 1,
+                Err(err) => tracing::info!(%hash, %err, "journaled transaction not restored"),
+            }
+        }
+        Ok(restored)
+    }
+
+    /// Admits a transaction that passed the stateless checks: state checks, limits,
+    /// replacement, eviction.
+    fn insert(
+        &self,
+        tx: RecoveredTx,
+        raw: Bytes,
         state: &impl StateReader,
     ) -> Result<B256, PoolError> {
         let hash = tx.hash();
         if self.inner.read().by_hash.contains_key(&hash) {
             return Err(PoolError::AlreadyKnown);
         }
-        stateless(&tx, env, &self.config)?;
-        let admitted = stateful(&tx, env, state)?;
+        let env = self.env.load_full();
+        let msg = Message::from_tx(&tx);
+        let admitted = stateful(&tx, &msg, &env, state)?;
         let nonce = tx.tx.nonce();
         let sender = tx.sender;
         let fees = admitted.native_fees;
@@ -261,15 +362,12 @@ impl TxPool {
             None => None,
         };
         let submission_id = inner.next_id;
-        let signed_fees = Message::from_tx(&tx).fees.unwrap_or(TxFees {
-            max_fee_per_gas: 0,
-            max_priority_fee_per_gas: 0,
-        });
         let candidate = PooledTx {
             tx,
+            raw,
             hash,
             fees,
-            signed_fees,
+            signed_fees: signed_fees(&msg),
             fee_token: admitted.fee.token,
             submission_id,
         };
@@ -421,12 +519,39 @@ impl TxPool {
         }
     }
 
-    /// Brings the pool up to a new head: refreshes state nonces, drops mined and stale
+    /// Brings the pool up to a new head: takes `env` (the block after it) as the environment
+    /// every admission reads from now on, refreshes state nonces, drops mined and stale
     /// nonces, and revalidates every transaction's fee payment against the new state and the
     /// next block's rates: a transaction whose fee token lost its price or was disabled, or
     /// whose payer can no longer cover it, is dropped with its reason; its sender's later
-    /// nonces become queued until the gap is filled.
-    pub fn on_new_head(&self, state: &impl StateReader, env: &PoolEnv) {
+    /// nonces become queued until the gap is filled. Then compacts the journal if most of
+    /// its records are dead.
+    pub fn on_new_head(&self, state: &impl StateReader, env: PoolEnv) {
+        let env = Arc::new(env);
+        self.env.store(env.clone());
+        self.revalidate(state, &env);
+        self.compact_journal();
+    }
+
+    fn compact_journal(&self) {
+        let Some(journal) = &self.journal else {
+            return;
+        };
+        let live = self.inner.read().by_hash.len();
+        let compacted = journal.compact(live, || {
+            self.inner
+                .read()
+                .by_hash
+                .values()
+                .map(|tx| tx.raw.clone())
+                .collect()
+        });
+        if let Err(err) = compacted {
+            tracing::error!(%err, "cannot compact the transaction journal");
+        }
+    }
+
+    fn revalidate(&self, state: &impl StateReader, env: &PoolEnv) {
         let mut inner = self.inner.write();
         let senders: Vec<Address> = inner.senders.keys().copied().collect();
         let mut view = PendingState::new(state);
@@ -457,6 +582,14 @@ impl TxPool {
         }
         // No notification here: the sealer keeps mining while blocks take transactions, and
         // waking it for transactions its policy skips would mine empty blocks back to back.
+    }
+
+    /// Wakes whoever waits in [`TxPool::pending_added`] when transactions are pending: after
+    /// a miner policy change, transactions the old policy skipped may be minable now.
+    pub fn wake_if_pending(&self) {
+        if self.has_pending() {
+            self.pending_added.notify_one();
+        }
     }
 
     /// Pending and queued counts.

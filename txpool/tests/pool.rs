@@ -4,11 +4,11 @@
 use std::{cell::RefCell, collections::BTreeMap, sync::Arc};
 
 use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_primitives::{address, Address, TxKind, B256, U256};
+use alloy_primitives::{address, Address, Bytes, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use supervm_primitives::{Account, ChainSpec, RecoveredTx, StateChanges, TxCip64, TxEnvelope};
-use supervm_txpool::{PoolConfig, PoolEnv, TxPool};
+use supervm_txpool::{PoolConfig, PoolEnv, PoolError, TxPool};
 use supervm_vm::{genesis_state, PendingState, RateSnapshot, StateError, StateReader};
 
 const SUSD: Address = address!("0x00000000000000000000000000000000000005d1");
@@ -80,11 +80,19 @@ fn setup() -> (Memory, PoolEnv) {
         memory,
         PoolEnv {
             chain_id: 31337,
+            number: 1,
+            timestamp: 1,
             block_gas_limit: 30_000_000,
             base_fee: 10,
             rates: Arc::new(rates),
         },
     )
+}
+
+/// Admits `tx` as a client would send it: its EIP-2718 bytes with it.
+fn add(pool: &TxPool, tx: RecoveredTx, state: &Memory) -> Result<B256, PoolError> {
+    let raw = Bytes::from(tx.tx.encoded());
+    pool.add(tx, raw, state)
 }
 
 fn tx(signer: &PrivateKeySigner, nonce: u64, max_fee: u128, tip: u128) -> RecoveredTx {
@@ -128,19 +136,19 @@ fn cip64(signer: &PrivateKeySigner, nonce: u64, max_fee: u128, tip: u128) -> Rec
 #[test]
 fn duplicates_and_replacements() {
     let (state, env) = setup();
-    let pool = TxPool::new(PoolConfig::default());
+    let pool = TxPool::new(PoolConfig::default(), env.clone(), None);
     let alice = signer(1);
-    pool.add(tx(&alice, 0, 100, 10), &env, &state).unwrap();
+    add(&pool, tx(&alice, 0, 100, 10), &state).unwrap();
     assert_eq!(
-        pool.add(tx(&alice, 0, 100, 10), &env, &state)
+        add(&pool, tx(&alice, 0, 100, 10), &state)
             .unwrap_err()
             .to_string(),
         "already known"
     );
-    let err = pool.add(tx(&alice, 0, 109, 11), &env, &state).unwrap_err();
+    let err = add(&pool, tx(&alice, 0, 109, 11), &state).unwrap_err();
     assert_eq!(err.to_string(), "replacement transaction underpriced");
     let replacement = tx(&alice, 0, 110, 11);
-    pool.add(replacement.clone(), &env, &state).unwrap();
+    add(&pool, replacement.clone(), &state).unwrap();
     assert_eq!(
         pool.best(10).map(|t| t.hash).collect::<Vec<_>>(),
         vec![replacement.hash()]
@@ -148,36 +156,40 @@ fn duplicates_and_replacements() {
     // A replacement in another fee token is compared in native units: 10 sUSD units per gas
     // are worth 3.3e9 wei, far above the native tip of 11.
     let in_token = cip64(&alice, 0, 20, 10);
-    pool.add(in_token.clone(), &env, &state).unwrap();
+    add(&pool, in_token.clone(), &state).unwrap();
     assert_eq!(pool.get(&in_token.hash()).unwrap().fee_token, Some(SUSD));
 }
 
 #[test]
 fn nonce_gaps_are_queued_until_filled() {
     let (state, env) = setup();
-    let pool = TxPool::new(PoolConfig {
-        max_queued_per_sender: 2,
-        ..PoolConfig::default()
-    });
+    let pool = TxPool::new(
+        PoolConfig {
+            max_queued_per_sender: 2,
+            ..PoolConfig::default()
+        },
+        env.clone(),
+        None,
+    );
     let alice = signer(2);
     state.set(alice.address(), 3, U256::from(10u64).pow(U256::from(18)));
-    let err = pool.add(tx(&alice, 2, 100, 1), &env, &state).unwrap_err();
+    let err = add(&pool, tx(&alice, 2, 100, 1), &state).unwrap_err();
     assert!(err.to_string().starts_with("nonce too low"), "{err}");
-    pool.add(tx(&alice, 5, 100, 1), &env, &state).unwrap();
-    pool.add(tx(&alice, 4, 100, 1), &env, &state).unwrap();
-    let err = pool.add(tx(&alice, 6, 100, 1), &env, &state).unwrap_err();
+    add(&pool, tx(&alice, 5, 100, 1), &state).unwrap();
+    add(&pool, tx(&alice, 4, 100, 1), &state).unwrap();
+    let err = add(&pool, tx(&alice, 6, 100, 1), &state).unwrap_err();
     assert!(
         err.to_string().starts_with("nonce too high"),
         "per-sender queue limit: {err}"
     );
     assert_eq!(pool.counts().queued, 2);
     assert!(!pool.has_pending());
-    pool.add(tx(&alice, 3, 100, 1), &env, &state).unwrap();
+    add(&pool, tx(&alice, 3, 100, 1), &state).unwrap();
     assert_eq!(pool.counts().pending, 3);
     assert_eq!(pool.pending_nonce(&alice.address(), 3), 6);
     // The chain mines nonces 3 and 4: the pool drops them and keeps 5 pending.
     state.set(alice.address(), 5, U256::from(10u64).pow(U256::from(18)));
-    pool.on_new_head(&state, &env);
+    pool.on_new_head(&state, env.clone());
     assert_eq!(pool.counts().pending, 1);
     assert_eq!(
         pool.best(10).map(|t| t.nonce()).collect::<Vec<_>>(),
@@ -188,13 +200,13 @@ fn nonce_gaps_are_queued_until_filled() {
 #[test]
 fn best_orders_by_tip_across_tokens_and_keeps_nonce_order() {
     let (state, env) = setup();
-    let pool = TxPool::new(PoolConfig::default());
+    let pool = TxPool::new(PoolConfig::default(), env.clone(), None);
     let (alice, bob, carol) = (signer(3), signer(4), signer(5));
-    pool.add(tx(&alice, 0, 100, 1), &env, &state).unwrap();
-    pool.add(tx(&alice, 1, 100, 50), &env, &state).unwrap();
-    pool.add(tx(&bob, 0, 100, 20), &env, &state).unwrap();
+    add(&pool, tx(&alice, 0, 100, 1), &state).unwrap();
+    add(&pool, tx(&alice, 1, 100, 50), &state).unwrap();
+    add(&pool, tx(&bob, 0, 100, 20), &state).unwrap();
     // 1 sUSD unit per gas of tip = 333,333,333 wei: the best of all.
-    pool.add(cip64(&carol, 0, 10, 1), &env, &state).unwrap();
+    add(&pool, cip64(&carol, 0, 10, 1), &state).unwrap();
     let order: Vec<_> = pool.best(10).map(|t| (t.tx.sender, t.nonce())).collect();
     assert_eq!(
         order,
@@ -214,19 +226,23 @@ fn best_orders_by_tip_across_tokens_and_keeps_nonce_order() {
 #[test]
 fn a_full_pool_evicts_the_cheapest_across_tokens() {
     let (state, env) = setup();
-    let pool = TxPool::new(PoolConfig {
-        max_pending: 2,
-        ..PoolConfig::default()
-    });
+    let pool = TxPool::new(
+        PoolConfig {
+            max_pending: 2,
+            ..PoolConfig::default()
+        },
+        env.clone(),
+        None,
+    );
     let (alice, bob, carol, dave) = (signer(1), signer(2), signer(3), signer(4));
     let cheap = tx(&alice, 0, 100, 2);
-    pool.add(cheap.clone(), &env, &state).unwrap();
-    pool.add(cip64(&bob, 0, 10, 1), &env, &state).unwrap();
+    add(&pool, cheap.clone(), &state).unwrap();
+    add(&pool, cip64(&bob, 0, 10, 1), &state).unwrap();
     // Not better than the cheapest: refused.
-    let err = pool.add(tx(&carol, 0, 100, 2), &env, &state).unwrap_err();
+    let err = add(&pool, tx(&carol, 0, 100, 2), &state).unwrap_err();
     assert_eq!(err.to_string(), "transaction underpriced");
     // Better: the cheapest (native, tip 2) is evicted, and the reason is remembered.
-    pool.add(tx(&dave, 0, 100, 50), &env, &state).unwrap();
+    add(&pool, tx(&dave, 0, 100, 50), &state).unwrap();
     assert!(pool.get(&cheap.hash()).is_none());
     assert_eq!(pool.counts().pending, 2);
     let dropped = pool.dropped();
@@ -237,13 +253,13 @@ fn a_full_pool_evicts_the_cheapest_across_tokens() {
 #[test]
 fn revalidation_drops_unaffordable_and_unpriced_transactions() {
     let (state, env) = setup();
-    let pool = TxPool::new(PoolConfig::default());
+    let pool = TxPool::new(PoolConfig::default(), env.clone(), None);
     let (alice, bob) = (signer(1), signer(2));
     let first = tx(&alice, 0, 100, 1);
-    pool.add(first.clone(), &env, &state).unwrap();
-    pool.add(tx(&alice, 1, 100, 1), &env, &state).unwrap();
+    add(&pool, first.clone(), &state).unwrap();
+    add(&pool, tx(&alice, 1, 100, 1), &state).unwrap();
     let paid_in_token = cip64(&bob, 0, 10, 1);
-    pool.add(paid_in_token.clone(), &env, &state).unwrap();
+    add(&pool, paid_in_token.clone(), &state).unwrap();
     // Alice's balance drops to nothing: her transactions can no longer pay.
     state.set(alice.address(), 0, U256::ZERO);
     // sUSD loses its price: the next block's snapshot has no rate for it.
@@ -251,7 +267,7 @@ fn revalidation_drops_unaffordable_and_unpriced_transactions() {
         rates: Arc::new(RateSnapshot::default()),
         ..env.clone()
     };
-    pool.on_new_head(&state, &unpriced);
+    pool.on_new_head(&state, unpriced);
     assert!(pool.get(&first.hash()).is_none());
     assert!(pool.get(&paid_in_token.hash()).is_none());
     let reasons: Vec<String> = pool.dropped().into_iter().map(|d| d.reason).collect();
@@ -272,33 +288,32 @@ fn revalidation_drops_unaffordable_and_unpriced_transactions() {
 #[test]
 fn stateless_rules() {
     let (state, env) = setup();
-    let pool = TxPool::new(PoolConfig::default());
+    let pool = TxPool::new(PoolConfig::default(), env.clone(), None);
     let alice = signer(6);
     let wrong_chain = PoolEnv {
         chain_id: 1,
         ..env.clone()
     };
-    let err = pool
-        .add(tx(&alice, 0, 100, 1), &wrong_chain, &state)
-        .unwrap_err();
+    let other_chain = TxPool::new(PoolConfig::default(), wrong_chain, None);
+    let err = add(&other_chain, tx(&alice, 0, 100, 1), &state).unwrap_err();
     assert!(
         err.to_string().starts_with("invalid chain id for signer"),
         "{err}"
     );
-    let err = pool.add(tx(&alice, 0, 9, 1), &env, &state).unwrap_err();
+    let err = add(&pool, tx(&alice, 0, 9, 1), &state).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("max fee per gas less than block base fee"),
         "{err}"
     );
-    let err = pool.add(tx(&alice, 0, 100, 101), &env, &state).unwrap_err();
+    let err = add(&pool, tx(&alice, 0, 100, 101), &state).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("max priority fee per gas higher than max fee per gas"),
         "{err}"
     );
     let poor = signer(99);
-    let err = pool.add(tx(&poor, 0, 100, 1), &env, &state).unwrap_err();
+    let err = add(&pool, tx(&poor, 0, 100, 1), &state).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("insufficient funds for gas * price + value"),

@@ -42,12 +42,7 @@ impl Message {
             value: inner.value(),
             input: inner.input().clone(),
             gas_limit: inner.gas_limit(),
-            fees: Some(TxFees {
-                max_fee_per_gas: inner.max_fee_per_gas(),
-                max_priority_fee_per_gas: inner
-                    .max_priority_fee_per_gas()
-                    .unwrap_or_else(|| inner.max_fee_per_gas()),
-            }),
+            fees: Some(Self::fees_of(inner)),
             nonce: Some(inner.nonce()),
             access_list: inner.access_list().cloned(),
             fee_currency: match inner {
@@ -58,12 +53,23 @@ impl Message {
             },
         }
     }
+
+    /// The fee fields of a signed transaction, as signed (a legacy or EIP-2930 gas price is
+    /// both the cap and the tip).
+    pub fn fees_of(tx: &TxEnvelope) -> TxFees {
+        TxFees {
+            max_fee_per_gas: tx.max_fee_per_gas(),
+            max_priority_fee_per_gas: tx
+                .max_priority_fee_per_gas()
+                .unwrap_or_else(|| tx.max_fee_per_gas()),
+        }
+    }
 }
 
 /// Rejects a transaction signed for another chain. Pre-EIP-155 legacy transactions carry no
-/// chain id and are accepted, as the issue requires.
-pub fn check_chain_id(tx: &RecoveredTx, chain_id: u64) -> Result<(), InvalidTx> {
-    match tx.tx.signed_chain_id() {
+/// chain id and are accepted, as on Ethereum. Needs no sender, so it runs before recovery.
+pub fn check_chain_id(tx: &TxEnvelope, chain_id: u64) -> Result<(), InvalidTx> {
+    match tx.signed_chain_id() {
         Some(id) if id != chain_id => Err(InvalidTx::ChainId {
             got: id,
             expected: chain_id,

@@ -8,7 +8,7 @@ use alloy_primitives::{address, Address, Bytes, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use supervm_primitives::{Account, ChainSpec, RecoveredTx, StateChanges, TxCip64, TxEnvelope};
-use supervm_txpool::{PoolConfig, PoolEnv, PoolError, TxPool};
+use supervm_txpool::{Journal, PoolConfig, PoolEnv, PoolError, TxPool};
 use supervm_vm::{genesis_state, PendingState, RateSnapshot, StateError, StateReader};
 
 const SUSD: Address = address!("0x00000000000000000000000000000000000005d1");
@@ -318,5 +318,65 @@ fn stateless_rules() {
         err.to_string()
             .starts_with("insufficient funds for gas * price + value"),
         "{err}"
+    );
+}
+
+#[test]
+fn the_journal_keeps_the_bytes_sent_and_restores_what_is_still_valid() {
+    let (state, env) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("transactions.rlp");
+    let pool = TxPool::new(
+        PoolConfig::default(),
+        env.clone(),
+        Some(Journal::new(&path)),
+    );
+    let alice = signer(1);
+    let sent: Vec<RecoveredTx> = (0..3).map(|n| tx(&alice, n, 100, 1)).collect();
+    for tx in &sent {
+        add(&pool, tx.clone(), &state).unwrap();
+    }
+    let pooled = pool.get(&sent[0].hash()).unwrap();
+    assert_eq!(pooled.raw, Bytes::from(sent[0].tx.encoded()));
+    let records = Journal::new(&path).load().unwrap();
+    assert_eq!(records.len(), 3, "one record per admission");
+
+    // Nonce 0 is mined; a restart re-admits the two others and refuses the stale one.
+    state.set(alice.address(), 1, U256::from(10u64).pow(U256::from(18)));
+    let restarted = TxPool::new(
+        PoolConfig::default(),
+        env.clone(),
+        Some(Journal::new(&path)),
+    );
+    let restored = restarted.restore_journal(&state, 2).unwrap();
+    assert_eq!(restored.journaled, 3);
+    assert_eq!(restored.admitted, 2);
+    assert!(restarted.get(&sent[0].hash()).is_none());
+    assert_eq!(restarted.counts().pending, 2);
+}
+
+#[test]
+fn new_heads_compact_a_journal_of_mostly_dead_records() {
+    let (state, env) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("transactions.rlp");
+    let pool = TxPool::new(
+        PoolConfig::default(),
+        env.clone(),
+        Some(Journal::new(&path)),
+    );
+    let bob = signer(2);
+    for nonce in 0..100 {
+        add(&pool, tx(&bob, nonce, 100, 1), &state).unwrap();
+    }
+    // 99 of them are mined: the journal is rewritten with the one left.
+    state.set(bob.address(), 99, U256::from(10u64).pow(U256::from(18)));
+    pool.on_new_head(&state, env.clone());
+    let records = Journal::new(&path).load().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0],
+        tx(&bob, 99, 100, 1).tx.encoded(),
+        "the live transaction, as sent"
     );
 }

@@ -339,7 +339,20 @@ impl TxPool {
             return Err(PoolError::AlreadyKnown);
         }
         let entry = inner.senders.entry(sender).or_default();
-        entry.state_nonce = admitted.state_nonce;
+        // The admission's snapshot may be older than the head the pool has already seen:
+        // nonces only grow, so the newer of the two holds.
+        entry.state_nonce = entry.state_nonce.max(admitted.state_nonce);
+        if nonce < entry.state_nonce {
+            let state = entry.state_nonce;
+            inner.recount(&sender);
+            return Err(InvalidTx::NonceTooLow {
+                address: sender,
+                tx: nonce,
+                state,
+            }
+            .into());
+        }
+        let entry = inner.senders.entry(sender).or_default();
         let before = entry.pending_len;
         entry.pending_len = entry.count_pending();
         let after = entry.pending_len;
@@ -497,12 +510,16 @@ impl TxPool {
         self.pending_added.notified().await
     }
 
-    /// Removes mined transactions.
+    /// Removes mined transactions. Their senders' state nonces move past them at once, so an
+    /// admission racing the new head's maintenance sees the next nonces as pending.
     pub fn remove(&self, hashes: &[B256]) {
         let mut inner = self.inner.write();
         let mut senders = Vec::new();
         for hash in hashes {
             if let Some(tx) = inner.take(hash) {
+                if let Some(entry) = inner.senders.get_mut(&tx.tx.sender) {
+                    entry.state_nonce = entry.state_nonce.max(tx.nonce() + 1);
+                }
                 senders.push(tx.tx.sender);
             }
         }

@@ -295,7 +295,7 @@ impl RpcArgs {
 
 /// Runs `bench rpc` and prints one line per phase and round, then the spread per phase.
 fn run_rpc_bench(params: &RpcBenchParams, json: bool) -> anyhow::Result<()> {
-    let reports = rpc_bench::run(params).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let reports = rpc_bench::run(params).context("running the RPC benchmark")?;
     if json {
         for report in &reports {
             println!("{}", report.to_json());

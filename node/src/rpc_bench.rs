@@ -354,6 +354,19 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// The next nonce of `address`, counting its pooled transactions.
+    async fn pending_nonce(&mut self, address: Address) -> Result<u64, RpcBenchError> {
+        let nonce = self
+            .call(
+                "eth_getTransactionCount",
+                serde_json::json!([address, "pending"]),
+            )
+            .await?;
+        quantity(&nonce)
+    }
+}
+
 /// A JSON-RPC reply, read only as far as success or failure.
 #[derive(Deserialize)]
 struct Reply {
@@ -493,14 +506,7 @@ impl Attack {
         attacker: &DevAccount,
     ) -> Result<Self, RpcBenchError> {
         let chain_id = quantity(&control.call("eth_chainId", serde_json::json!([])).await?)?;
-        let first = quantity(
-            &control
-                .call(
-                    "eth_getTransactionCount",
-                    serde_json::json!([attacker.address, "pending"]),
-                )
-                .await?,
-        )?;
+        let first = control.pending_nonce(attacker.address).await?;
         let opening = transfer(attacker, chain_id, first, 0)?;
         control
             .call(
@@ -623,14 +629,7 @@ async fn sign_transfers(
     let mut expected = Vec::with_capacity(accounts.len());
     for (index, account) in accounts.iter().enumerate() {
         let count = params.txs / accounts.len() + usize::from(index < params.txs % accounts.len());
-        let first = quantity(
-            &control
-                .call(
-                    "eth_getTransactionCount",
-                    serde_json::json!([account.address, "pending"]),
-                )
-                .await?,
-        )?;
+        let first = control.pending_nonce(account.address).await?;
         let mut requests = VecDeque::with_capacity(count);
         for offset in 0..count as u64 {
             let envelope = transfer(account, chain_id, first + offset, 0)?;

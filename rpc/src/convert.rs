@@ -113,57 +113,106 @@ pub(crate) fn tx_context(
     }
 }
 
+/// The block a receipt or log belongs to: what its RPC form names of the block.
+#[derive(Clone, Copy)]
+pub(crate) struct BlockRef {
+    pub hash: B256,
+    pub number: u64,
+    pub timestamp: u64,
+}
+
+impl BlockRef {
+    pub(crate) fn of(block: &SealedBlock) -> Self {
+        Self {
+            hash: block.hash,
+            number: block.number(),
+            timestamp: block.header.timestamp,
+        }
+    }
+}
+
+/// One transaction's logs with their positions; `first_log_index` is the number of logs
+/// the block's earlier transactions emitted.
+fn tx_logs(
+    block: BlockRef,
+    tx_hash: B256,
+    tx_index: usize,
+    first_log_index: u64,
+    receipt: &StoredReceipt,
+) -> Vec<RpcLog> {
+    (first_log_index..)
+        .zip(&receipt.logs)
+        .map(|(log_index, log)| RpcLog {
+            inner: log.clone(),
+            block_hash: Some(block.hash),
+            block_number: Some(block.number),
+            block_timestamp: Some(block.timestamp),
+            transaction_hash: Some(tx_hash),
+            transaction_index: Some(tx_index as u64),
+            log_index: Some(log_index),
+            removed: false,
+        })
+        .collect()
+}
+
 /// The logs of a block's receipts with their positions, in block order.
 pub(crate) fn block_logs(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<Vec<RpcLog>> {
-    let mut log_index = 0u64;
+    let at = BlockRef::of(block);
+    let mut first_log_index = 0u64;
     block
         .transactions
         .iter()
         .zip(receipts)
         .enumerate()
         .map(|(tx_index, (tx, receipt))| {
-            receipt
-                .logs
-                .iter()
-                .map(|log| {
-                    let rpc = RpcLog {
-                        inner: log.clone(),
-                        block_hash: Some(block.hash),
-                        block_number: Some(block.number()),
-                        block_timestamp: Some(block.header.timestamp),
-                        transaction_hash: Some(tx.hash()),
-                        transaction_index: Some(tx_index as u64),
-                        log_index: Some(log_index),
-                        removed: false,
-                    };
-                    log_index += 1;
-                    rpc
-                })
-                .collect()
+            let logs = tx_logs(at, tx.hash(), tx_index, first_log_index, receipt);
+            first_log_index += receipt.logs.len() as u64;
+            logs
         })
         .collect()
 }
 
 /// All receipts of a block in RPC form.
 pub(crate) fn rpc_receipts(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<RpcReceipt> {
-    let logs = block_logs(block, receipts);
+    let at = BlockRef::of(block);
+    let mut first_log_index = 0u64;
     block
         .transactions
         .iter()
         .zip(receipts)
-        .zip(logs)
         .enumerate()
-        .map(|(index, ((tx, receipt), logs))| rpc_receipt(block, index, tx, receipt, logs))
+        .map(|(index, (tx, receipt))| {
+            let rpc = rpc_receipt(at, index, first_log_index, tx, receipt);
+            first_log_index += receipt.logs.len() as u64;
+            rpc
+        })
         .collect()
 }
 
-fn rpc_receipt(
-    block: &SealedBlock,
+/// One transaction's receipt in RPC form. It needs only the receipts of the block, not its
+/// other transactions: the receipts before it give its first log index.
+pub(crate) fn rpc_receipt_at(
+    block: BlockRef,
     index: usize,
     tx: &RecoveredTx,
+    receipts: &[StoredReceipt],
+) -> Option<RpcReceipt> {
+    let receipt = receipts.get(index)?;
+    let first_log_index = receipts[..index]
+        .iter()
+        .map(|earlier| earlier.logs.len() as u64)
+        .sum();
+    Some(rpc_receipt(block, index, first_log_index, tx, receipt))
+}
+
+fn rpc_receipt(
+    block: BlockRef,
+    index: usize,
+    first_log_index: u64,
+    tx: &RecoveredTx,
     receipt: &StoredReceipt,
-    logs: Vec<RpcLog>,
 ) -> RpcReceipt {
+    let logs = tx_logs(block, tx.hash(), index, first_log_index, receipt);
     let consensus = receipt.with_bloom();
     let inner = AnyReceiptEnvelope {
         inner: ReceiptWithBloom {
@@ -185,7 +234,7 @@ fn rpc_receipt(
             transaction_hash: tx.hash(),
             transaction_index: Some(index as u64),
             block_hash: Some(block.hash),
-            block_number: Some(block.number()),
+            block_number: Some(block.number),
             gas_used: receipt.gas_used,
             effective_gas_price: receipt.effective_gas_price,
             blob_gas_used: None,

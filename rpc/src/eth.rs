@@ -21,7 +21,7 @@ use crate::{
     block_id::{number_of_id, number_of_tag, state_block},
     context::RpcContext,
     convert::{
-        rpc_block, rpc_receipts, rpc_transaction, tx_context, RpcBlock, RpcReceipt, RpcTransaction,
+        rpc_block, rpc_receipt_at, rpc_receipts, rpc_transaction, BlockRef, tx_context, RpcBlock, RpcReceipt, RpcTransaction,
     },
     error::header_not_found,
     fees::{fee_history, suggested_tip},
@@ -681,16 +681,24 @@ impl EthApiServer for EthApi {
         Ok(self
             .ctx
             .read(move |_, reader| {
-                let Some((_, location)) = reader.transaction(&hash)? else {
+                let Some((tx, location)) = reader.transaction(&hash)? else {
                     return Ok(None);
                 };
-                let block = reader
-                    .block(location.block_number)?
+                let header = reader
+                    .header(location.block_number)?
                     .ok_or_else(header_not_found)?;
+                let block = BlockRef {
+                    hash: location.block_hash,
+                    number: location.block_number,
+                    timestamp: header.timestamp,
+                };
                 let receipts = reader.block_receipts(location.block_number)?;
-                Ok(rpc_receipts(&block, &receipts)
-                    .into_iter()
-                    .nth(location.index as usize))
+                Ok(rpc_receipt_at(
+                    block,
+                    location.index as usize,
+                    &tx,
+                    &receipts,
+                ))
             })
             .await?)
     }

@@ -2179,3 +2179,53 @@ async fn a_token_only_account_chooses_its_fee_token_from_a_wallet() {
     )
     .await;
 }
+
+// ----------------------------------------------------------------------------------------------
+// Receipts of a block with several log-emitting transactions.
+// ----------------------------------------------------------------------------------------------
+
+/// `eth_getTransactionReceipt` builds one receipt from the block's receipts alone; its logs
+/// must carry the same block-wide `logIndex` as the same receipt in `eth_getBlockReceipts`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_alone_equals_its_entry_in_the_block_receipts() {
+    let node = TestNode::manual().await;
+    let rpc = node.rpc();
+    let recipient = random_signer().address();
+    let max_fee = 2 * rpc.latest_base_fee().await + GWEI;
+    let mut hashes = Vec::new();
+    for i in 0..3 {
+        let mut tx = eip1559(0, SUSD, U256::ZERO, max_fee, GWEI);
+        tx.gas_limit = 200_000;
+        tx.input = erc20::transfer(recipient, U256::from(7u8));
+        hashes.push(
+            rpc.send_raw(&raw_of(&node.signer(i), tx))
+                .await
+                .expect("token transfer admitted"),
+        );
+    }
+    rpc.mine().await;
+
+    let block_receipts = rpc.call("eth_getBlockReceipts", json!(["latest"])).await;
+    let block_receipts = block_receipts.as_array().expect("receipts array");
+    assert_eq!(
+        block_receipts.len(),
+        hashes.len(),
+        "one block holds all three"
+    );
+    let mut log_indices = Vec::new();
+    for in_block in block_receipts {
+        assert_success(in_block, "token transfer");
+        let single = rpc
+            .call(
+                "eth_getTransactionReceipt",
+                json!([in_block["transactionHash"]]),
+            )
+            .await;
+        assert_eq!(&single, in_block, "receipt alone = its entry in the block");
+        let logs = single["logs"].as_array().expect("logs array");
+        assert!(!logs.is_empty(), "a token transfer logs: {single}");
+        log_indices.extend(logs.iter().map(|log| quantity(&log["logIndex"])));
+    }
+    let expected: Vec<u64> = (0..log_indices.len() as u64).collect();
+    assert_eq!(log_indices, expected, "log indices run through the block");
+}

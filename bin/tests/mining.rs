@@ -245,3 +245,83 @@ async fn automine_commits_no_empty_blocks_and_mines_skipped_transactions_on_a_po
     assert_eq!(rpc.block_number().await, 2);
     node.stop().await;
 }
+
+/// The policy judges the fee token execution charges, not the one resolved at admission.
+/// A `setFeeToken(sUSD)` earlier in the block makes the sender's next transfer — admitted as
+/// native, since no preference was stored then — pay in sUSD; a native-only miner leaves it
+/// pending (not dropped) and mines it once it accepts sUSD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_judges_the_token_execution_charges() {
+    let node = TestNode::manual().await;
+    let rpc = node.rpc();
+    let dev = node.signer(0);
+    let chooser = random_signer();
+    let max_fee = 100 * GWEI;
+    // 50 sUSD: enough for a 21,000-gas fee (6.3 sUSD at 100 gwei), not for a 1M-gas one
+    // (300 sUSD), so the preference call itself pays natively.
+    rpc.send_eip1559(
+        &dev,
+        chooser.address(),
+        ether(1),
+        Bytes::new(),
+        21_000,
+        max_fee,
+        GWEI,
+    )
+    .await
+    .expect("ETH funding admitted");
+    let susd = erc20::transfer(chooser.address(), U256::from(50_000_000u64));
+    rpc.send_eip1559(&dev, SUSD, U256::ZERO, susd, 100_000, max_fee, GWEI)
+        .await
+        .expect("sUSD funding admitted");
+    rpc.mine().await;
+    rpc.call("miner_setAcceptedTokens", json!([[Address::ZERO]]))
+        .await;
+
+    let choose = rpc
+        .send_eip1559(
+            &chooser,
+            FEE_PREFERENCE,
+            U256::ZERO,
+            system_abi::set_fee_token(SUSD),
+            1_000_000,
+            max_fee,
+            GWEI,
+        )
+        .await
+        .expect("setFeeToken admitted");
+    let transfer = rpc
+        .send_eip1559(
+            &chooser,
+            Address::repeat_byte(0x77),
+            U256::from(1u8),
+            Bytes::new(),
+            21_000,
+            max_fee,
+            GWEI,
+        )
+        .await
+        .expect("transfer admitted (as native: no preference is stored yet)");
+    rpc.mine().await;
+
+    let chosen = rpc.wait_receipt_json(choose).await;
+    assert_eq!(chosen["feeToken"], json!(Address::ZERO), "{chosen}");
+    assert!(
+        rpc.call("eth_getTransactionReceipt", json!([transfer]))
+            .await
+            .is_null(),
+        "the transfer would pay in sUSD, which this miner refuses"
+    );
+    let content = rpc
+        .call("txpool_contentFrom", json!([chooser.address()]))
+        .await;
+    assert!(
+        content["pending"].get("1").is_some(),
+        "the transfer waits in the pool, not dropped: {content}"
+    );
+
+    rpc.call("miner_setAcceptedTokens", json!(["all"])).await;
+    rpc.mine().await;
+    let paid = rpc.wait_receipt_json(transfer).await;
+    assert_eq!(paid["feeToken"], json!(SUSD), "{paid}");
+}

@@ -27,7 +27,10 @@ pub enum SealerError {
     Stopped,
     /// Building or committing the block failed.
     #[error("block production failed: {0}")]
-    Failed(String),
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The block production task panicked or was cancelled.
+    #[error("block production task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 enum Command {
@@ -167,10 +170,9 @@ impl<E: ExecutionClient, C: Clock> DevSealer<E, C> {
     ) -> Result<T, SealerError> {
         let client = self.client.clone();
         tokio::task::spawn_blocking(move || {
-            work(&client).map_err(|e| SealerError::Failed(e.to_string()))
+            work(&client).map_err(|e| SealerError::Failed(Box::new(e)))
         })
-        .await
-        .map_err(|e| SealerError::Failed(e.to_string()))?
+        .await?
     }
 }
 

@@ -32,7 +32,7 @@ pub trait ExecutionClient: Send + Sync + 'static {
     /// A built, not yet committed block.
     type Proposal: Send + 'static;
     /// Why building or committing failed.
-    type Error: std::fmt::Display + Send + 'static;
+    type Error: std::error::Error + Send + Sync + 'static;
 
     /// Builds a block on the current head at `timestamp` (seconds) from pending transactions.
     fn propose(&self, timestamp: u64) -> Result<Self::Proposal, Self::Error>;

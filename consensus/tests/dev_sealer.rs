@@ -26,9 +26,9 @@ struct CountingClient {
 
 impl ExecutionClient for CountingClient {
     type Proposal = (u64, Vec<alloy_primitives::B256>);
-    type Error = String;
+    type Error = std::convert::Infallible;
 
-    fn propose(&self, timestamp: u64) -> Result<Self::Proposal, String> {
+    fn propose(&self, timestamp: u64) -> Result<Self::Proposal, Self::Error> {
         self.last_timestamp.store(timestamp, Ordering::SeqCst);
         let txs = if self.refusing.load(Ordering::SeqCst) {
             Vec::new()
@@ -42,7 +42,7 @@ impl ExecutionClient for CountingClient {
         txs.len()
     }
 
-    fn decide(&self, (number, txs): Self::Proposal) -> Result<Decided, String> {
+    fn decide(&self, (number, txs): Self::Proposal) -> Result<Decided, Self::Error> {
         self.pool.remove(&txs);
         self.head.store(number, Ordering::SeqCst);
         Ok(Decided {

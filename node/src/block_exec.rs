@@ -51,7 +51,7 @@ pub fn execute_transactions<R: StateReader + Sync>(
                     gas_used: outcome.gas_used,
                     effective_gas_price: outcome.effective_gas_price,
                     logs: outcome.logs,
-                    fee_token: outcome.fee_token.unwrap_or_default(),
+                    fee_token: outcome.fee_token,
                     fee_paid: outcome.settlement.paid(),
                 });
                 included.push(index);

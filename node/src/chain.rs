@@ -1,22 +1,26 @@
 //! The chain: builds blocks from the pool, commits them, and announces them.
 
-use std::{collections::BTreeSet, sync::Arc, time::Instant};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+    time::Instant,
+};
 
-use alloy_consensus::{Header, Transaction};
+use alloy_consensus::Transaction;
 use alloy_primitives::{Address, B256};
 use parking_lot::RwLock;
 use supervm_consensus::{Decided, ExecutionClient};
-use supervm_gas::next_block_base_fee;
 use supervm_primitives::{ChainSpec, ExecutedBlock, RateEntry, RecoveredTx};
 use supervm_storage::{BlockWriter, StorageError, Store};
 use supervm_txpool::{BlockFilter, MinerPolicy, PoolEnv, PooledTx, TxPool};
 use supervm_vm::{
-    BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StateError, StoreState,
+    BlockEnv, BlockExecutor, ContractRuntime, InvalidTx, PendingState, RateSnapshot, StateError,
+    StoreState,
 };
 use tokio::sync::broadcast;
 
 use crate::{
-    block_exec::{execute_transactions, seal_block},
+    block_exec::{execute_transactions, seal_block, ExecutedTxs},
     metrics::NodeMetrics,
 };
 
@@ -39,7 +43,7 @@ pub struct Proposal {
     executed: ExecutedBlock,
     rates: Vec<RateEntry>,
     writer: BlockWriter,
-    invalid: Vec<(B256, String)>,
+    invalid: Vec<(B256, InvalidTx)>,
     started: Instant,
 }
 
@@ -60,29 +64,6 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// The environment of the block after `parent`, with the fee-token `rates` read from the
-    /// parent's final state.
-    pub fn next_block_env(
-        spec: &ChainSpec,
-        parent: &Header,
-        timestamp: u64,
-        beneficiary: Address,
-        rates: Arc<RateSnapshot>,
-        contracts: Arc<ContractRuntime>,
-    ) -> BlockEnv {
-        BlockEnv {
-            number: parent.number + 1,
-            timestamp: timestamp.max(parent.timestamp + 1),
-            beneficiary,
-            base_fee: next_block_base_fee(spec, parent),
-            gas_limit: spec.gas_limit(),
-            base_fee_recipient: spec.base_fee_recipient(),
-            rates,
-            chain_id: spec.chain_id(),
-            contracts,
-        }
-    }
-
     fn build(&self, timestamp: u64) -> Result<Proposal, ChainError> {
         let started = Instant::now();
         let reader = self.store.reader()?;
@@ -94,7 +75,7 @@ impl Chain {
         let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(
             StoreState::new(&reader, head),
         ))?);
-        let env = Self::next_block_env(
+        let env = BlockEnv::next(
             &self.spec,
             &parent,
             timestamp,
@@ -102,19 +83,31 @@ impl Chain {
             rates,
             self.contracts.clone(),
         );
-        let candidates = self.select(&env);
-        let txs: Vec<&RecoveredTx> = candidates.iter().map(|pooled| &pooled.tx).collect();
-        let executed =
-            execute_transactions(&self.executor, &env, &txs, StoreState::new(&reader, head))?;
+        let policy = self.policy.read().clone();
+        let mut candidates = self.select(&env, &policy);
+        // Selection filtered on the fee token resolved at admission; execution may charge
+        // another (a preference set earlier in the same block). Transactions whose charged
+        // token the policy refuses wait, with their sender's later nonces, and the block is
+        // executed again without them — rarely more than once, and at most once per refusal.
+        let executed = loop {
+            let txs: Vec<&RecoveredTx> = candidates.iter().map(|pooled| &pooled.tx).collect();
+            let executed =
+                execute_transactions(&self.executor, &env, &txs, StoreState::new(&reader, head))?;
+            let refused = refused_by_policy(&policy, &env, &candidates, &executed);
+            if refused.is_empty() {
+                break executed;
+            }
+            candidates = without_refused(candidates, &refused);
+        };
         // The sender's first failure is the transaction's own fault; its later nonces
         // failed only because of it and stay pending.
         let mut failed_senders = BTreeSet::new();
-        let invalid = executed
-            .invalid
-            .iter()
-            .filter(|(index, _)| failed_senders.insert(txs[*index].sender))
-            .map(|(index, err)| (candidates[*index].hash, err.to_string()))
-            .collect();
+        let mut invalid = Vec::new();
+        for (index, err) in executed.invalid {
+            if failed_senders.insert(candidates[index].tx.sender) {
+                invalid.push((candidates[index].hash, err));
+            }
+        }
         let transactions: Vec<RecoveredTx> = executed
             .included
             .iter()
@@ -157,9 +150,8 @@ impl Chain {
     /// gas limit (the block is executed in parallel after selection, so gas used is not known
     /// yet); a transaction that does not fit, or that the miner's policy refuses, waits with
     /// its sender's later nonces.
-    fn select(&self, env: &BlockEnv) -> Vec<Arc<PooledTx>> {
-        let policy = self.policy.read().clone();
-        let mut filter = BlockFilter::new(&policy, env.gas_limit, env.base_fee);
+    fn select(&self, env: &BlockEnv, policy: &MinerPolicy) -> Vec<Arc<PooledTx>> {
+        let mut filter = BlockFilter::new(policy, env.gas_limit, env.base_fee);
         let mut reserved = 0u64;
         let mut selected = Vec::new();
         let mut best = self.pool.best(env.base_fee);
@@ -169,7 +161,7 @@ impl Chain {
                 best.mark_invalid(&pooled);
                 continue;
             }
-            if let Err(skip) = filter.check(&pooled) {
+            if let Err(skip) = filter.check(&pooled, pooled.fee_token) {
                 tracing::debug!(hash = %pooled.hash, ?skip, "transaction left pending by miner policy");
                 best.mark_invalid(&pooled);
                 continue;
@@ -200,7 +192,7 @@ impl Chain {
             .map(RecoveredTx::hash)
             .collect();
         self.pool.remove(&included);
-        self.pool.reject(&invalid);
+        self.pool.reject(invalid);
         let reader = self.store.reader()?;
         let head = reader.head_number();
         let env = PoolEnv::next_block(&self.spec, &reader)?;
@@ -221,6 +213,48 @@ impl Chain {
             transactions: included.len(),
         })
     }
+}
+
+/// The included transactions whose fee, as execution charged it, the policy refuses (token
+/// not accepted, tip below its minimum, share cap reached), by index into `candidates`.
+fn refused_by_policy(
+    policy: &MinerPolicy,
+    env: &BlockEnv,
+    candidates: &[Arc<PooledTx>],
+    executed: &ExecutedTxs,
+) -> Vec<usize> {
+    let mut filter = BlockFilter::new(policy, env.gas_limit, env.base_fee);
+    let mut refused = Vec::new();
+    for (&index, receipt) in executed.included.iter().zip(&executed.receipts) {
+        let pooled = &candidates[index];
+        match filter.check(pooled, receipt.fee_token) {
+            Ok(()) => filter.record(receipt.fee_token, pooled.tx.tx.gas_limit()),
+            Err(skip) => {
+                tracing::debug!(hash = %pooled.hash, ?skip, "transaction left pending by miner policy after execution");
+                refused.push(index);
+            }
+        }
+    }
+    refused
+}
+
+/// `candidates` without the refused transactions and their senders' later nonces, which
+/// cannot be included without them.
+fn without_refused(candidates: Vec<Arc<PooledTx>>, refused: &[usize]) -> Vec<Arc<PooledTx>> {
+    let mut first_refused: BTreeMap<Address, u64> = BTreeMap::new();
+    for &index in refused {
+        let pooled = &candidates[index];
+        let nonce = first_refused.entry(pooled.tx.sender).or_insert(u64::MAX);
+        *nonce = (*nonce).min(pooled.nonce());
+    }
+    candidates
+        .into_iter()
+        .filter(|pooled| {
+            first_refused
+                .get(&pooled.tx.sender)
+                .is_none_or(|first| pooled.nonce() < *first)
+        })
+        .collect()
 }
 
 impl ExecutionClient for Chain {

@@ -9,6 +9,7 @@ use std::{
 
 use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
+use supervm_primitives::FeeToken;
 
 /// The mnemonic anvil and hardhat use for their development accounts. Public: never hold
 /// real value in these accounts.
@@ -185,14 +186,20 @@ impl MiningConfig {
         supervm_txpool::MinerPolicy {
             accepted: match &self.accepted_tokens {
                 None => supervm_txpool::AcceptedTokens::All,
-                Some(list) => supervm_txpool::AcceptedTokens::Only(list.iter().copied().collect()),
+                Some(list) => supervm_txpool::AcceptedTokens::Only(
+                    list.iter().copied().map(FeeToken::from_address).collect(),
+                ),
             },
             min_tips: self
                 .min_tips
                 .iter()
-                .map(|(t, v)| (*t, u128::from(*v)))
+                .map(|(t, v)| (FeeToken::from_address(*t), u128::from(*v)))
                 .collect(),
-            share_caps_bps: self.share_caps_bps.clone(),
+            share_caps_bps: self
+                .share_caps_bps
+                .iter()
+                .map(|(t, v)| (FeeToken::from_address(*t), *v))
+                .collect(),
         }
     }
 }

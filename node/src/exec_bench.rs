@@ -24,13 +24,11 @@ use supervm_primitives::{
 };
 use supervm_storage::Store;
 use supervm_vm::{
-    system::IERC20, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StoreState,
+    system::IERC20, BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot,
+    StoreState,
 };
 
-use crate::{
-    block_exec::{execute_transactions, seal_block},
-    Chain,
-};
+use crate::block_exec::{execute_transactions, seal_block};
 
 /// The dev chain's sample USD token (6 decimals, rate 3/1e9).
 const SUSD: Address = alloy_primitives::address!("0x00000000000000000000000000000000000005d1");
@@ -341,7 +339,7 @@ fn measure(
     let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(
         StoreState::new(&reader, head),
     ))?);
-    let env = Chain::next_block_env(
+    let env = BlockEnv::next(
         spec,
         &parent.header,
         parent.header.timestamp + 1,

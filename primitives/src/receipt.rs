@@ -1,9 +1,11 @@
 //! Receipts as stored and as committed to in `receiptsRoot`.
 
 use alloy_consensus::{Eip658Value, Receipt, ReceiptWithBloom};
-use alloy_primitives::{logs_bloom, Address, Bloom, Log, B256, U256};
+use alloy_primitives::{logs_bloom, Bloom, Log, B256, U256};
 use alloy_rlp::{BufMut, Encodable, RlpDecodable, RlpEncodable};
 use alloy_trie::root::ordered_trie_root_with_encoder;
+
+use crate::FeeToken;
 
 /// The outcome of one transaction, as kept by storage.
 ///
@@ -25,8 +27,8 @@ pub struct StoredReceipt {
     pub effective_gas_price: u128,
     /// Logs emitted, in order.
     pub logs: Vec<Log>,
-    /// The token that paid the fee; the zero address for the native coin.
-    pub fee_token: Address,
+    /// The token that paid the fee.
+    pub fee_token: FeeToken,
     /// What the payer was charged, in the fee token's base units (debit minus refund).
     pub fee_paid: U256,
 }

@@ -226,7 +226,10 @@ fn rpc_receipt(
         r#type: receipt.tx_type,
     };
     let mut other = OtherFields::default();
-    other.insert("feeToken".into(), serde_json::json!(receipt.fee_token));
+    other.insert(
+        "feeToken".into(),
+        serde_json::json!(receipt.fee_token.address()),
+    );
     other.insert("feePaid".into(), serde_json::json!(receipt.fee_paid));
     WithOtherFields {
         inner: TransactionReceipt {

@@ -57,7 +57,7 @@ impl RpcError {
     /// "out of gas" and the like with -32000).
     pub fn failed(outcome: TxOutcome) -> Self {
         match outcome.halt_reason {
-            Some(reason) => Self::Server(reason),
+            Some(reason) => Self::Server(reason.to_string()),
             None => Self::Reverted(outcome.output),
         }
     }

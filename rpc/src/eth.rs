@@ -11,17 +11,18 @@ use alloy_serde::WithOtherFields;
 use alloy_signer::SignerSync;
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use supervm_gas::{next_block_base_fee, TxFees};
-use supervm_primitives::{RecoveredTx, TxCip64, TxEnvelope};
+use supervm_primitives::{FeeToken, RecoveredTx, TxCip64, TxEnvelope};
 use supervm_storage::Reader;
 use supervm_vm::{
-    execute_tx, BlockEnv, FeeCurrency, Message, PendingState, RateSnapshot, StoreState, TxOutcome,
+    execute_tx, BlockEnv, HaltReason, Message, PendingState, RateSnapshot, StoreState, TxOutcome,
 };
 
 use crate::{
     block_id::{number_of_id, number_of_tag, state_block},
     context::RpcContext,
     convert::{
-        rpc_block, rpc_receipt_at, rpc_receipts, rpc_transaction, BlockRef, tx_context, RpcBlock, RpcReceipt, RpcTransaction,
+        rpc_block, rpc_receipt_at, rpc_receipts, rpc_transaction, tx_context, BlockRef, RpcBlock,
+        RpcReceipt, RpcTransaction,
     },
     error::header_not_found,
     fees::{fee_history, suggested_tip},
@@ -170,17 +171,14 @@ fn estimate_env(ctx: &RpcContext, reader: &Reader, number: u64) -> Result<BlockE
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    Ok(BlockEnv {
-        number: header.number + 1,
-        timestamp: now.max(header.timestamp + 1),
-        beneficiary: ctx.beneficiary,
-        base_fee: next_block_base_fee(&ctx.spec, &header),
-        gas_limit: header.gas_limit,
-        base_fee_recipient: ctx.spec.base_fee_recipient(),
-        rates: rates_at(reader, number)?,
-        chain_id: ctx.spec.chain_id(),
-        contracts: ctx.contracts.clone(),
-    })
+    Ok(BlockEnv::next(
+        &ctx.spec,
+        &header,
+        now,
+        ctx.beneficiary,
+        rates_at(reader, number)?,
+        ctx.contracts.clone(),
+    ))
 }
 
 fn call_env(ctx: &RpcContext, reader: &Reader, number: u64) -> Result<BlockEnv, RpcError> {
@@ -233,10 +231,7 @@ fn call_message(request: &CallRequest, env: &BlockEnv) -> Result<Message, RpcErr
         fees,
         nonce: request.nonce,
         access_list: request.access_list.clone(),
-        fee_currency: match fee_currency_of(request)? {
-            Some(token) => FeeCurrency::Token(token),
-            None => FeeCurrency::Unspecified,
-        },
+        fee_currency: fee_currency_of(request)?.map(FeeToken::Token),
     })
 }
 
@@ -264,8 +259,8 @@ fn estimate(
     if !outcome.success {
         if outcome
             .halt_reason
-            .as_deref()
-            .is_some_and(|reason| reason.starts_with("out of gas"))
+            .as_ref()
+            .is_some_and(HaltReason::is_out_of_gas)
         {
             return Err(RpcError::Server(format!(
                 "gas required exceeds allowance ({cap})"

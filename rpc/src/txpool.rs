@@ -9,6 +9,7 @@ use alloy_primitives::{Address, B256, U256, U64};
 use alloy_serde::{OtherFields, WithOtherFields};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use serde::{Deserialize, Serialize};
+use supervm_primitives::FeeToken;
 use supervm_txpool::{AcceptedTokens, PoolContent, PooledTx};
 
 use crate::{
@@ -138,10 +139,7 @@ pub(crate) struct Txpool {
 
 fn pool_transaction(tx: &PooledTx) -> PoolTransaction {
     let mut other = OtherFields::default();
-    other.insert(
-        "feeToken".into(),
-        serde_json::json!(tx.fee_token.unwrap_or_default()),
-    );
+    other.insert("feeToken".into(), serde_json::json!(tx.fee_token.address()));
     WithOtherFields {
         inner: rpc_transaction(&tx.tx, None),
         other,
@@ -179,8 +177,8 @@ fn summary(tx: &PooledTx) -> String {
         tx.fees.max_fee_per_gas
     );
     match tx.fee_token {
-        Some(token) => format!("{line} (fee paid in {token})"),
-        None => line,
+        FeeToken::Token(token) => format!("{line} (fee paid in {token})"),
+        FeeToken::Native => line,
     }
 }
 
@@ -204,7 +202,7 @@ impl TxpoolApiServer for Txpool {
                 hash: d.hash,
                 from: d.sender,
                 nonce: U64::from(d.nonce),
-                reason: d.reason,
+                reason: d.reason.to_string(),
             })
             .collect();
         Ok(ContentJson {
@@ -234,7 +232,9 @@ impl TxpoolApiServer for Txpool {
 impl MinerApiServer for Txpool {
     fn set_accepted_tokens(&self, tokens: AcceptedParam) -> RpcResult<bool> {
         let accepted = match tokens {
-            AcceptedParam::List(list) => AcceptedTokens::Only(list.into_iter().collect()),
+            AcceptedParam::List(list) => {
+                AcceptedTokens::Only(list.into_iter().map(FeeToken::from_address).collect())
+            }
             AcceptedParam::Word(word) if word == "all" => AcceptedTokens::All,
             AcceptedParam::Word(other) => {
                 return Err(RpcError::InvalidParams(format!(
@@ -254,7 +254,11 @@ impl MinerApiServer for Txpool {
             RpcError::InvalidParams(format!("minimum tip {value} does not fit in 128 bits"))
         })?;
         tracing::info!(%token, value, "miner policy: minimum tip changed");
-        self.ctx.policy.write().min_tips.insert(token, value);
+        self.ctx
+            .policy
+            .write()
+            .min_tips
+            .insert(FeeToken::from_address(token), value);
         self.ctx.pool.wake_if_pending();
         Ok(true)
     }
@@ -269,6 +273,7 @@ impl MinerApiServer for Txpool {
         tracing::info!(%token, bps, "miner policy: share cap changed");
         {
             let mut policy = self.ctx.policy.write();
+            let token = FeeToken::from_address(token);
             if bps == 10_000 {
                 policy.share_caps_bps.remove(&token);
             } else {
@@ -284,14 +289,20 @@ impl MinerApiServer for Txpool {
         Ok(PolicyJson {
             accepted_tokens: match &policy.accepted {
                 AcceptedTokens::All => serde_json::json!("all"),
-                AcceptedTokens::Only(set) => serde_json::json!(set),
+                AcceptedTokens::Only(set) => {
+                    serde_json::json!(set.iter().map(|t| t.address()).collect::<Vec<_>>())
+                }
             },
             min_tips: policy
                 .min_tips
                 .iter()
-                .map(|(t, v)| (*t, U256::from(*v)))
+                .map(|(t, v)| (t.address(), U256::from(*v)))
                 .collect(),
-            share_caps_bps: policy.share_caps_bps,
+            share_caps_bps: policy
+                .share_caps_bps
+                .iter()
+                .map(|(t, v)| (t.address(), *v))
+                .collect(),
         })
     }
 }

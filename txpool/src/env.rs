@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use supervm_gas::next_block_base_fee;
 use supervm_primitives::ChainSpec;
 use supervm_storage::{Reader, StorageError};
-use supervm_vm::{PendingState, RateSnapshot, StateError, StoreState};
+use supervm_vm::{NextBlock, PendingState, RateSnapshot, StateError, StoreState};
 
 /// What admission checks a transaction against: the chain and the block after the head.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,12 +34,13 @@ impl PoolEnv {
             reason: format!("head block {head} is missing"),
         })?;
         let rates = RateSnapshot::read(&mut PendingState::new(StoreState::new(reader, head)))?;
+        let next = NextBlock::after(spec, &parent);
         Ok(Self {
             chain_id: spec.chain_id(),
-            number: parent.number + 1,
-            timestamp: parent.timestamp + 1,
-            block_gas_limit: spec.gas_limit(),
-            base_fee: next_block_base_fee(spec, &parent),
+            number: next.number,
+            timestamp: next.earliest_timestamp,
+            block_gas_limit: next.gas_limit,
+            base_fee: next.base_fee,
             rates: Arc::new(rates),
         })
     }

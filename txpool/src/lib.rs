@@ -39,4 +39,4 @@ pub use env::PoolEnv;
 pub use error::PoolError;
 pub use journal::Journal;
 pub use policy::{AcceptedTokens, BlockFilter, MinerPolicy, Skip};
-pub use pool::{DroppedTx, PoolContent, PoolCounts, PooledTx, Restored, TxPool};
+pub use pool::{DropReason, DroppedTx, PoolContent, PoolCounts, PooledTx, Restored, TxPool};

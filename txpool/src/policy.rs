@@ -5,17 +5,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_consensus::Transaction;
-use alloy_primitives::Address;
+use supervm_primitives::FeeToken;
 
 use crate::PooledTx;
 
-/// Which fee tokens are accepted; the zero address stands for the native coin.
+/// Which fee tokens are accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AcceptedTokens {
     /// Every token that can pay fees.
     All,
-    /// Only these (zero address = native).
-    Only(BTreeSet<Address>),
+    /// Only these.
+    Only(BTreeSet<FeeToken>),
 }
 
 /// A miner's policy.
@@ -23,11 +23,11 @@ pub enum AcceptedTokens {
 pub struct MinerPolicy {
     /// Accepted fee tokens.
     pub accepted: AcceptedTokens,
-    /// Minimum tip per gas, in native units (wei), per token (zero address = native).
-    pub min_tips: BTreeMap<Address, u128>,
+    /// Minimum tip per gas, in native units (wei), per token.
+    pub min_tips: BTreeMap<FeeToken, u128>,
     /// Largest share of the block gas limit, in basis points, that transactions paying in a
     /// token may use.
-    pub share_caps_bps: BTreeMap<Address, u64>,
+    pub share_caps_bps: BTreeMap<FeeToken, u64>,
 }
 
 impl Default for MinerPolicy {
@@ -44,23 +44,23 @@ impl Default for MinerPolicy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Skip {
     /// Its fee token is not accepted.
-    TokenNotAccepted(Address),
+    TokenNotAccepted(FeeToken),
     /// Its tip (in native units) is below the token's minimum.
     TipBelowMinimum {
         /// The token.
-        token: Address,
+        token: FeeToken,
         /// The transaction's effective tip per gas, native units.
         tip: u128,
         /// The minimum.
         minimum: u128,
     },
     /// The token's share of the block is used up.
-    ShareCapReached(Address),
+    ShareCapReached(FeeToken),
 }
 
 impl MinerPolicy {
-    /// Whether `token` (zero = native) is accepted.
-    pub fn accepts(&self, token: Address) -> bool {
+    /// Whether `token` is accepted.
+    pub fn accepts(&self, token: FeeToken) -> bool {
         match &self.accepted {
             AcceptedTokens::All => true,
             AcceptedTokens::Only(set) => set.contains(&token),
@@ -73,7 +73,7 @@ pub struct BlockFilter<'a> {
     policy: &'a MinerPolicy,
     gas_limit: u64,
     base_fee: u64,
-    used: BTreeMap<Address, u64>,
+    used: BTreeMap<FeeToken, u64>,
 }
 
 impl<'a> BlockFilter<'a> {
@@ -87,9 +87,10 @@ impl<'a> BlockFilter<'a> {
         }
     }
 
-    /// Whether `tx` may enter the block now.
-    pub fn check(&self, tx: &PooledTx) -> Result<(), Skip> {
-        let token = tx.fee_token.unwrap_or_default();
+    /// Whether `tx`, paying its fee in `token`, may enter the block now. Block building
+    /// checks the token resolved at admission before execution, then the token execution
+    /// actually charged (a preference set earlier in the same block can change it).
+    pub fn check(&self, tx: &PooledTx, token: FeeToken) -> Result<(), Skip> {
         if !self.policy.accepts(token) {
             return Err(Skip::TokenNotAccepted(token));
         }
@@ -115,7 +116,7 @@ impl<'a> BlockFilter<'a> {
     }
 
     /// Records gas used by an included transaction paying in `token`.
-    pub fn record(&mut self, token: Option<Address>, gas_used: u64) {
-        *self.used.entry(token.unwrap_or_default()).or_default() += gas_used;
+    pub fn record(&mut self, token: FeeToken, gas_used: u64) {
+        *self.used.entry(token).or_default() += gas_used;
     }
 }

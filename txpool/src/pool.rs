@@ -11,7 +11,7 @@ use alloy_primitives::{Address, Bytes, B256};
 use arc_swap::ArcSwap;
 use parking_lot::RwLock;
 use supervm_gas::TxFees;
-use supervm_primitives::{recover_all, RecoveredTx, TxEnvelope};
+use supervm_primitives::{recover_all, FeeToken, RecoveredTx, TxEnvelope};
 use supervm_vm::{validate_payment, InvalidTx, Message, PendingState, StateAccess, StateReader};
 use tokio::sync::Notify;
 
@@ -37,8 +37,8 @@ pub struct PooledTx {
     pub fees: TxFees,
     /// Fee fields as signed (token units for CIP-64), for replacements in the same token.
     pub signed_fees: TxFees,
-    /// The token paying the fee (`None`: native) as resolved at admission.
-    pub fee_token: Option<Address>,
+    /// The token paying the fee as resolved at admission (execution resolves it again).
+    pub fee_token: FeeToken,
     /// Arrival order; breaks ties between equal tips (first come, first served).
     pub submission_id: u64,
 }
@@ -51,7 +51,7 @@ impl PooledTx {
 }
 
 /// A transaction the pool removed without it being mined, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct DroppedTx {
     /// Its hash.
     pub hash: B256,
@@ -60,7 +60,19 @@ pub struct DroppedTx {
     /// Its nonce.
     pub nonce: u64,
     /// Why it was dropped.
-    pub reason: String,
+    pub reason: DropReason,
+}
+
+/// Why the pool dropped a transaction that was never mined.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DropReason {
+    /// The pool was full and this transaction paid the lowest tip.
+    #[error("evicted by {0} paying a higher tip (pool full)")]
+    Evicted(B256),
+    /// It became invalid: found so when a block was built, or on revalidation at a new head
+    /// (its fee token lost its price or was disabled, its payer can no longer cover it).
+    #[error(transparent)]
+    Invalid(Arc<InvalidTx>),
 }
 
 /// Number of transactions by state.
@@ -157,7 +169,7 @@ impl Inner {
         Some(tx)
     }
 
-    fn drop_tx(&mut self, hash: &B256, reason: String) {
+    fn drop_tx(&mut self, hash: &B256, reason: DropReason) {
         if let Some(tx) = self.take(hash) {
             tracing::warn!(hash = %tx.hash, sender = %tx.tx.sender, nonce = tx.nonce(), %reason, "transaction dropped from pool");
             if self.dropped.len() == DROPPED_MEMORY {
@@ -381,7 +393,7 @@ impl TxPool {
             hash,
             fees,
             signed_fees: signed_fees(&msg),
-            fee_token: admitted.fee.token,
+            fee_token: admitted.fee.token(),
             submission_id,
         };
         if let Some(old) = replaced.and_then(|h| inner.by_hash.get(&h).cloned()) {
@@ -442,11 +454,7 @@ impl TxPool {
         };
         match worst {
             Some((worst_tip, worst)) if tip(candidate, base_fee) > worst_tip => {
-                let reason = format!(
-                    "evicted by {} paying a higher tip (pool full)",
-                    candidate.hash
-                );
-                inner.drop_tx(&worst.hash, reason);
+                inner.drop_tx(&worst.hash, DropReason::Evicted(candidate.hash));
                 Ok(())
             }
             _ => Err(PoolError::Underpriced),
@@ -529,10 +537,10 @@ impl TxPool {
     }
 
     /// Removes transactions found invalid, remembering why.
-    pub fn reject(&self, rejected: &[(B256, String)]) {
+    pub fn reject(&self, rejected: Vec<(B256, InvalidTx)>) {
         let mut inner = self.inner.write();
         for (hash, reason) in rejected {
-            inner.drop_tx(hash, reason.clone());
+            inner.drop_tx(&hash, DropReason::Invalid(Arc::new(reason)));
         }
     }
 
@@ -592,7 +600,7 @@ impl TxPool {
                 match validate_payment(&mut view, &msg, 0, &env.rates) {
                     Ok(_) => {}
                     Err(InvalidTx::State(_)) => {}
-                    Err(err) => inner.drop_tx(&tx.hash, err.to_string()),
+                    Err(err) => inner.drop_tx(&tx.hash, DropReason::Invalid(Arc::new(err))),
                 }
             }
             inner.recount(&sender);

@@ -79,7 +79,7 @@ pub(crate) fn stateful(
     }
     let (fee, _) = validate_payment(&mut view, msg, env.base_fee, &env.rates)?;
     let fees = signed_fees(msg);
-    let native_fees = match fee.payment {
+    let native_fees = match fee.payment() {
         Payment::Denominated(rate) => TxFees {
             max_fee_per_gas: rate
                 .to_native_floor(alloy_primitives::U256::from(fees.max_fee_per_gas))

@@ -7,8 +7,10 @@ use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_primitives::{address, Address, Bytes, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use supervm_primitives::{Account, ChainSpec, RecoveredTx, StateChanges, TxCip64, TxEnvelope};
-use supervm_txpool::{Journal, PoolConfig, PoolEnv, PoolError, TxPool};
+use supervm_primitives::{
+    Account, ChainSpec, FeeToken, RecoveredTx, StateChanges, TxCip64, TxEnvelope,
+};
+use supervm_txpool::{DropReason, Journal, PoolConfig, PoolEnv, PoolError, TxPool};
 use supervm_vm::{genesis_state, PendingState, RateSnapshot, StateError, StateReader};
 
 const SUSD: Address = address!("0x00000000000000000000000000000000000005d1");
@@ -157,7 +159,10 @@ fn duplicates_and_replacements() {
     // are worth 3.3e9 wei, far above the native tip of 11.
     let in_token = cip64(&alice, 0, 20, 10);
     add(&pool, in_token.clone(), &state).unwrap();
-    assert_eq!(pool.get(&in_token.hash()).unwrap().fee_token, Some(SUSD));
+    assert_eq!(
+        pool.get(&in_token.hash()).unwrap().fee_token,
+        FeeToken::Token(SUSD)
+    );
 }
 
 #[test]
@@ -242,12 +247,16 @@ fn a_full_pool_evicts_the_cheapest_across_tokens() {
     let err = add(&pool, tx(&carol, 0, 100, 2), &state).unwrap_err();
     assert_eq!(err.to_string(), "transaction underpriced");
     // Better: the cheapest (native, tip 2) is evicted, and the reason is remembered.
-    add(&pool, tx(&dave, 0, 100, 50), &state).unwrap();
+    let better = tx(&dave, 0, 100, 50);
+    add(&pool, better.clone(), &state).unwrap();
     assert!(pool.get(&cheap.hash()).is_none());
     assert_eq!(pool.counts().pending, 2);
     let dropped = pool.dropped();
     assert_eq!(dropped.len(), 1);
-    assert!(dropped[0].reason.starts_with("evicted by"), "{dropped:?}");
+    assert!(
+        matches!(dropped[0].reason, DropReason::Evicted(by) if by == better.hash()),
+        "{dropped:?}"
+    );
 }
 
 #[test]
@@ -270,7 +279,11 @@ fn revalidation_drops_unaffordable_and_unpriced_transactions() {
     pool.on_new_head(&state, unpriced);
     assert!(pool.get(&first.hash()).is_none());
     assert!(pool.get(&paid_in_token.hash()).is_none());
-    let reasons: Vec<String> = pool.dropped().into_iter().map(|d| d.reason).collect();
+    let reasons: Vec<String> = pool
+        .dropped()
+        .into_iter()
+        .map(|d| d.reason.to_string())
+        .collect();
     assert!(
         reasons
             .iter()

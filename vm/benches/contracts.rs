@@ -18,10 +18,10 @@ use alloy_sol_types::SolCall;
 use common::{contracts, Memory};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use supervm_gas::TxFees;
-use supervm_primitives::ChainSpec;
+use supervm_primitives::{ChainSpec, FeeToken};
 use supervm_vm::{
-    execute_tx, genesis_state, system::IERC20, BlockEnv, ContractRuntime, FeeCurrency, Message,
-    PendingState, RateSnapshot,
+    execute_tx, genesis_state, system::IERC20, BlockEnv, ContractRuntime, Message, PendingState,
+    RateSnapshot,
 };
 
 const DEPLOYER: Address = Address::repeat_byte(0xd0);
@@ -56,7 +56,7 @@ fn message(state: &Memory, from: Address, kind: TxKind, input: Bytes, value: U25
         }),
         nonce: Some(state.accounts.get(&from).map_or(0, |account| account.nonce)),
         access_list: None,
-        fee_currency: FeeCurrency::Native,
+        fee_currency: Some(FeeToken::Native),
     }
 }
 

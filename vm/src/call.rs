@@ -10,6 +10,7 @@ use alloy_primitives::{keccak256, Address, Bytes, Log, B256, KECCAK256_EMPTY, U2
 use supervm_primitives::Account;
 
 use crate::{
+    halt::HaltReason,
     system::{self, CallError, GasMeter, SystemContract},
     wasm::{self, Entry, LoadError, WASM_SCHEDULE},
     BlockEnv, Frame, StateAccess, StateError,
@@ -89,7 +90,7 @@ pub(crate) enum Status {
     /// The code reverted (with data); unused gas is returned.
     Revert,
     /// Execution stopped exceptionally (out of gas, a trap, a limit): all gas is used.
-    Halt(String),
+    Halt(HaltReason),
 }
 
 /// The result of a call.
@@ -123,9 +124,9 @@ impl CallResult {
     }
 
     /// An exceptional halt using all of `gas`.
-    pub(crate) fn halt(reason: impl Into<String>, gas: u64) -> Self {
+    pub(crate) fn halt(reason: HaltReason, gas: u64) -> Self {
         Self {
-            status: Status::Halt(reason.into()),
+            status: Status::Halt(reason),
             output: Bytes::new(),
             gas_used: gas,
             logs: Vec::new(),
@@ -169,7 +170,7 @@ pub(crate) fn call(
         match contracts.load(code_hash, &mut frame) {
             Ok(module) => wasm::run(&mut frame, scope, &module, Entry::Call, input)?,
             Err(LoadError::State(err)) => return Err(err),
-            Err(err) => CallResult::halt(err.to_string(), input.gas),
+            Err(err) => CallResult::halt(HaltReason::InvalidCode(err.to_string()), input.gas),
         }
     };
     if result.is_success() {
@@ -198,7 +199,7 @@ fn call_system(
         match system::call(kind, &call, frame, &mut gas, &mut logs) {
             Ok(output) => CallResult::success(output, gas.used(), logs),
             Err(CallError::Revert(data)) => CallResult::revert(data, gas.used()),
-            Err(CallError::OutOfGas) => CallResult::halt("out of gas", input.gas),
+            Err(CallError::OutOfGas) => CallResult::halt(HaltReason::OutOfGas, input.gas),
             Err(CallError::State(err)) => return Err(err),
         },
     )
@@ -219,20 +220,17 @@ pub(crate) fn create(
     let mut frame = Frame::new(state);
     let existing = frame.account(address)?;
     if existing.code_hash != KECCAK256_EMPTY || existing.nonce != 0 {
-        return Ok(CallResult::halt(
-            format!("contract address collision: {address} is already in use"),
-            gas,
-        ));
+        return Ok(CallResult::halt(HaltReason::AddressCollision(address), gas));
     }
     let deposit = WASM_SCHEDULE
         .code_deposit_byte
         .saturating_mul(code.len() as u64);
     if deposit > gas {
         return Ok(CallResult::halt(
-            format!(
-                "out of gas: storing the {}-byte module costs {deposit}",
-                code.len()
-            ),
+            HaltReason::CodeDepositOutOfGas {
+                len: code.len(),
+                deposit,
+            },
             gas,
         ));
     }
@@ -257,7 +255,12 @@ pub(crate) fn create(
     let module = match scope.block.contracts.compile(code_hash, &code) {
         Ok(module) => module,
         Err(LoadError::State(err)) => return Err(err),
-        Err(err) => return Ok(CallResult::halt(err.to_string(), gas)),
+        Err(err) => {
+            return Ok(CallResult::halt(
+                HaltReason::InvalidCode(err.to_string()),
+                gas,
+            ))
+        }
     };
     frame.set_code(code_hash, code);
     let mut result = if module.has_deploy {

@@ -1,40 +1,19 @@
 //! Executing one transaction.
 
-use std::sync::Arc;
-
 use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
-use supervm_gas::{intrinsic_gas, FeeError, Settlement};
+use supervm_gas::{intrinsic_gas, Settlement};
+use supervm_primitives::FeeToken;
 
 use crate::{
+    block_env::BlockEnv,
     call::{self, AccessSet, CallInput, Status, TxScope},
     fee_token::{resolve, FeePayment, RateSnapshot},
+    halt::HaltReason,
+    invalid::{FeeTokenShortfall, InvalidTx},
     system::layout,
-    wasm::{validate_module, ContractRuntime, ModuleError},
+    wasm::validate_module,
     Message, StateAccess, StateError,
 };
-
-/// The block a transaction executes in.
-#[derive(Clone, Debug)]
-pub struct BlockEnv {
-    /// Block number.
-    pub number: u64,
-    /// Block timestamp (seconds).
-    pub timestamp: u64,
-    /// Receives tips.
-    pub beneficiary: Address,
-    /// Base fee per gas (wei).
-    pub base_fee: u64,
-    /// Block gas limit.
-    pub gas_limit: u64,
-    /// Receives base fees; `None` burns them.
-    pub base_fee_recipient: Option<Address>,
-    /// Fee-token rates of this block (from the parent's final state).
-    pub rates: Arc<RateSnapshot>,
-    /// The chain id contracts see.
-    pub chain_id: u64,
-    /// The engine and module cache contracts run on, shared by every block of the node.
-    pub contracts: Arc<ContractRuntime>,
-}
 
 /// What a valid transaction did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +22,7 @@ pub struct TxOutcome {
     pub success: bool,
     /// Why execution stopped exceptionally — out of gas, a trap, a limit — using all its
     /// gas; `None` when it succeeded or reverted (revert data is in `output`).
-    pub halt_reason: Option<String>,
+    pub halt_reason: Option<HaltReason>,
     /// The contract a creation made (also set when the creation failed, as Ethereum
     /// receipts do).
     pub contract_address: Option<Address>,
@@ -56,115 +35,10 @@ pub struct TxOutcome {
     pub logs: Vec<Log>,
     /// Return data (revert data when `success` is false).
     pub output: Bytes,
-    /// The token that paid the fee (`None`: native).
-    pub fee_token: Option<Address>,
+    /// The token that paid the fee.
+    pub fee_token: FeeToken,
     /// How the fee was split, in the fee token's units.
     pub settlement: Settlement,
-}
-
-/// Why a transaction cannot be included at all. Messages follow geth word for word where geth
-/// has the same error, because wallets and libraries match on them; fee-token errors name the
-/// token and the amounts.
-#[derive(Debug, thiserror::Error)]
-pub enum InvalidTx {
-    /// geth `ErrNonceTooLow`.
-    #[error("nonce too low: address {address}, tx: {tx} state: {state}")]
-    NonceTooLow {
-        /// Sender.
-        address: Address,
-        /// Nonce of the transaction.
-        tx: u64,
-        /// Nonce of the account.
-        state: u64,
-    },
-    /// geth `ErrNonceTooHigh`.
-    #[error("nonce too high: address {address}, tx: {tx} state: {state}")]
-    NonceTooHigh {
-        /// Sender.
-        address: Address,
-        /// Nonce of the transaction.
-        tx: u64,
-        /// Nonce of the account.
-        state: u64,
-    },
-    /// geth `ErrInsufficientFunds`.
-    #[error(
-        "insufficient funds for gas * price + value: address {address} have {have} want {want}"
-    )]
-    InsufficientFunds {
-        /// Sender.
-        address: Address,
-        /// Its balance.
-        have: U256,
-        /// gas limit × max fee + value.
-        want: U256,
-    },
-    /// The fee token balance does not cover the maximum fee.
-    #[error("{0}")]
-    InsufficientFeeTokenBalance(Box<FeeTokenShortfall>),
-    /// The named fee token is not in the registry.
-    #[error("fee token {0} is not a registered token")]
-    FeeTokenNotRegistered(Address),
-    /// The fee token is registered but disabled for fee payment.
-    #[error("fee token {symbol} ({token}) is disabled for fee payment")]
-    FeeTokenDisabled {
-        /// The token.
-        token: Address,
-        /// Its symbol.
-        symbol: String,
-    },
-    /// The fee token has no rate in this block.
-    #[error("no fresh price for fee token {symbol} ({token})")]
-    NoFreshPrice {
-        /// The token.
-        token: Address,
-        /// Its symbol.
-        symbol: String,
-    },
-    /// geth `ErrIntrinsicGas`.
-    #[error("intrinsic gas too low: have {have}, want {want}")]
-    IntrinsicGasTooLow {
-        /// The transaction's gas limit.
-        have: u64,
-        /// Its intrinsic gas.
-        want: u64,
-    },
-    /// geth `ErrGasLimit`.
-    #[error("exceeds block gas limit")]
-    ExceedsBlockGasLimit,
-    /// geth `ErrFeeCapTooLow` / `ErrTipAboveFeeCap`.
-    #[error(transparent)]
-    Fee(#[from] FeeError),
-    /// geth `ErrInvalidChainId`, with both ids.
-    #[error("invalid chain id for signer: have {got} want {expected}")]
-    ChainId {
-        /// Chain id in the signature.
-        got: u64,
-        /// This chain's id.
-        expected: u64,
-    },
-    /// A contract creation whose data is not a module a contract may be.
-    #[error(transparent)]
-    InvalidContract(#[from] ModuleError),
-    /// The state could not be read.
-    #[error(transparent)]
-    State(#[from] StateError),
-}
-
-/// A payer whose fee-token balance is below the maximum fee.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("insufficient {symbol} balance for gas * price: address {address} have {have} want {want} (fee token {token})")]
-pub struct FeeTokenShortfall {
-    /// Sender.
-    pub address: Address,
-    /// The fee token.
-    pub token: Address,
-    /// Its symbol.
-    pub symbol: String,
-    /// Token balance (base units).
-    pub have: U256,
-    /// Maximum fee in the token (base units).
-    pub want: U256,
 }
 
 /// Checks that the payer can cover the maximum fee (and the sender the value); returns the
@@ -185,9 +59,9 @@ fn check_balances(
         }
         return Ok(U256::ZERO);
     };
-    let max_debit = fees.max_debit(msg.gas_limit, fee.payment)?;
-    match fee.token {
-        None => {
+    let max_debit = fees.max_debit(msg.gas_limit, fee.payment())?;
+    match fee.token() {
+        FeeToken::Native => {
             let want = max_debit.saturating_add(msg.value);
             if native_balance < want {
                 return Err(InvalidTx::InsufficientFunds {
@@ -197,7 +71,7 @@ fn check_balances(
                 });
             }
         }
-        Some(token) => {
+        FeeToken::Token(token) => {
             if native_balance < msg.value {
                 return Err(InvalidTx::InsufficientFunds {
                     address: msg.caller,
@@ -225,7 +99,7 @@ fn check_balances(
 /// Moves fee amounts: `amount` of the fee token (or native) to `to`.
 fn pay(
     state: &mut impl StateAccess,
-    token: Option<Address>,
+    token: FeeToken,
     to: Address,
     amount: U256,
 ) -> Result<(), StateError> {
@@ -233,8 +107,8 @@ fn pay(
         return Ok(());
     }
     match token {
-        None => state.credit(to, amount),
-        Some(token) => state.credit_slot(token, layout::balance_slot(to), amount),
+        FeeToken::Native => state.credit(to, amount),
+        FeeToken::Token(token) => state.credit_slot(token, layout::balance_slot(to), amount),
     }
 }
 
@@ -259,10 +133,10 @@ pub fn validate_payment(
 ) -> Result<(FeePayment, U256), InvalidTx> {
     let fee = match &msg.fees {
         Some(_) => resolve(state, msg, rates)?,
-        None => FeePayment::NATIVE,
+        None => FeePayment::Native,
     };
     if let Some(fees) = &msg.fees {
-        fees.check(base_fee, fee.payment)?;
+        fees.check(base_fee, fee.payment())?;
     }
     let native_balance = state.account(msg.caller)?.balance;
     let max_debit = check_balances(state, msg, &fee, native_balance)?;
@@ -317,9 +191,9 @@ pub fn execute_tx(
     // Debit the maximum fee and bump the nonce: these survive a failed call.
     let nonce = sender.nonce;
     sender.nonce = sender.nonce.saturating_add(1);
-    match fee.token {
-        None => sender.balance -= max_debit,
-        Some(token) => {
+    match fee.token() {
+        FeeToken::Native => sender.balance -= max_debit,
+        FeeToken::Token(token) => {
             let slot = layout::balance_slot(msg.caller);
             let balance = state.storage(token, slot)?;
             state.set_storage(token, slot, balance - max_debit);
@@ -362,8 +236,8 @@ pub fn execute_tx(
     let gas_used = intrinsic + result.gas_used;
     let (settlement, effective_gas_price) = match &msg.fees {
         Some(fees) => {
-            let settlement = fees.settle(env.base_fee, msg.gas_limit, gas_used, fee.payment)?;
-            let base = supervm_gas::TxFees::base_fee_in_fee_unit(env.base_fee, fee.payment)?;
+            let settlement = fees.settle(env.base_fee, msg.gas_limit, gas_used, fee.payment())?;
+            let base = supervm_gas::TxFees::base_fee_in_fee_unit(env.base_fee, fee.payment())?;
             (
                 settlement,
                 fees.effective_gas_price(base).saturating_to::<u128>(),
@@ -371,12 +245,13 @@ pub fn execute_tx(
         }
         None => (Settlement::ZERO, 0),
     };
-    pay(state, fee.token, msg.caller, settlement.refund)?;
-    pay(state, fee.token, env.beneficiary, settlement.tip)?;
-    match (env.base_fee_recipient, fee.token) {
+    let token = fee.token();
+    pay(state, token, msg.caller, settlement.refund)?;
+    pay(state, token, env.beneficiary, settlement.tip)?;
+    match (env.base_fee_recipient, token) {
         (Some(recipient), token) => pay(state, token, recipient, settlement.base)?,
-        (None, Some(token)) => burn(state, token, settlement.base)?,
-        (None, None) => {}
+        (None, FeeToken::Token(token)) => burn(state, token, settlement.base)?,
+        (None, FeeToken::Native) => {}
     }
     let success = result.is_success();
     Ok(TxOutcome {
@@ -390,7 +265,7 @@ pub fn execute_tx(
         effective_gas_price,
         logs: result.logs,
         output: result.output,
-        fee_token: fee.token,
+        fee_token: token,
         settlement,
     })
 }
@@ -404,7 +279,7 @@ mod tests {
     use supervm_primitives::Account;
 
     use super::*;
-    use crate::{FeeCurrency, PendingState, StateReader};
+    use crate::{PendingState, StateReader};
 
     struct MemState(BTreeMap<Address, Account>);
 
@@ -456,7 +331,7 @@ mod tests {
             }),
             nonce: Some(nonce),
             access_list: None,
-            fee_currency: FeeCurrency::Unspecified,
+            fee_currency: None,
         }
     }
 

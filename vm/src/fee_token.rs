@@ -26,14 +26,16 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, TxKind};
 use alloy_sol_types::SolCall;
 use supervm_gas::{Payment, Rate};
+use supervm_primitives::FeeToken;
 
 use crate::{
+    invalid::InvalidTx,
     system::{
         fee_preference,
         layout::{balance_slot, token_symbol},
         oracle, registry, FEE_PREFERENCE, IERC20,
     },
-    InvalidTx, Message, StateAccess, StateError,
+    Message, StateAccess, StateError,
 };
 
 /// The rates fee payments use in one block: every registered, enabled token with a valid
@@ -67,33 +69,47 @@ impl RateSnapshot {
     }
 }
 
-/// What a CIP-64 transaction (or an `eth_call` with `feeCurrency`) asks for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum FeeCurrency {
-    /// Not a CIP-64 transaction: the rules decide.
-    #[default]
-    Unspecified,
-    /// CIP-64 with `feeCurrency` set: fee fields are in this token's units.
-    Token(Address),
-    /// CIP-64 with an empty `feeCurrency`: the native coin.
-    Native,
-}
-
-/// The resolved fee payment of a transaction.
+/// The resolved fee payment of a transaction: who pays, and in which unit its fee fields are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FeePayment {
-    /// The paying token; `None` for the native coin.
-    pub token: Option<Address>,
-    /// Unit of the fee fields and rate into the paying token.
-    pub payment: Payment,
+pub enum FeePayment {
+    /// The native coin pays; fee fields are in wei.
+    Native,
+    /// `token` pays; fee fields are in wei, converted at `rate` (rules 2 and 3).
+    Converted {
+        /// The paying token.
+        token: Address,
+        /// Its rate in this block.
+        rate: Rate,
+    },
+    /// `token` pays; fee fields are in its units (rule 1, CIP-64), `rate` converts the base fee.
+    Denominated {
+        /// The paying token.
+        token: Address,
+        /// Its rate in this block.
+        rate: Rate,
+    },
 }
 
 impl FeePayment {
-    /// Paying in the native coin.
-    pub const NATIVE: Self = Self {
-        token: None,
-        payment: Payment::Native,
-    };
+    /// The paying token.
+    pub fn token(&self) -> FeeToken {
+        match *self {
+            Self::Native => FeeToken::Native,
+            Self::Converted { token, .. } | Self::Denominated { token, .. } => {
+                FeeToken::Token(token)
+            }
+        }
+    }
+
+    /// The unit of the fee fields and the rate into the paying token, as the fee arithmetic
+    /// takes it.
+    pub fn payment(&self) -> Payment {
+        match *self {
+            Self::Native => Payment::Native,
+            Self::Converted { rate, .. } => Payment::Converted(rate),
+            Self::Denominated { rate, .. } => Payment::Denominated(rate),
+        }
+    }
 }
 
 /// Checks that `token` can pay fees in this block and returns its rate; the error says why
@@ -160,15 +176,12 @@ pub fn resolve(
     rates: &RateSnapshot,
 ) -> Result<FeePayment, InvalidTx> {
     match msg.fee_currency {
-        FeeCurrency::Token(token) => {
+        Some(FeeToken::Token(token)) => {
             let rate = usable(state, token, rates)?;
-            return Ok(FeePayment {
-                token: Some(token),
-                payment: Payment::Denominated(rate),
-            });
+            return Ok(FeePayment::Denominated { token, rate });
         }
-        FeeCurrency::Native => return Ok(FeePayment::NATIVE),
-        FeeCurrency::Unspecified => {}
+        Some(FeeToken::Native) => return Ok(FeePayment::Native),
+        None => {}
     }
     // A call to the preference contract itself skips the stored preference, so an account
     // whose preferred token cannot pay can always change or clear it.
@@ -179,25 +192,19 @@ pub fn resolve(
     };
     if let Some(token) = preference {
         let rate = usable(state, token, rates)?;
-        return Ok(FeePayment {
-            token: Some(token),
-            payment: Payment::Converted(rate),
-        });
+        return Ok(FeePayment::Converted { token, rate });
     }
     // Rule 3, implicit: only a token that can pay now (enabled in this very state, so a
     // disable earlier in the block counts) and that the sender holds enough of.
     if let Some(token) = transacted_token(msg) {
         if let Some(rate) = rates.get(&token) {
-            let payment = Payment::Converted(rate);
+            let payment = FeePayment::Converted { token, rate };
             if registry::status(state, token)? == (true, true)
-                && covers_fee(state, msg, token, payment)?
+                && covers_fee(state, msg, token, payment.payment())?
             {
-                return Ok(FeePayment {
-                    token: Some(token),
-                    payment,
-                });
+                return Ok(payment);
             }
         }
     }
-    Ok(FeePayment::NATIVE)
+    Ok(FeePayment::Native)
 }

@@ -25,21 +25,25 @@
 //! - Fee payments to the beneficiary and the base-fee recipient go through
 //!   [`StateAccess::credit`], a commutative delta, so they never order transactions.
 
+mod block_env;
 mod call;
 mod execute;
 pub mod fee_token;
 pub mod genesis;
+mod halt;
+mod invalid;
 mod message;
 pub mod parallel;
 mod state;
 pub mod system;
 pub mod wasm;
 
-pub use execute::{
-    execute_tx, validate_payment, BlockEnv, FeeTokenShortfall, InvalidTx, TxOutcome,
-};
-pub use fee_token::{FeeCurrency, FeePayment, RateSnapshot};
+pub use block_env::{BlockEnv, NextBlock};
+pub use execute::{execute_tx, validate_payment, TxOutcome};
+pub use fee_token::{FeePayment, RateSnapshot};
 pub use genesis::{genesis_state, GenesisError};
+pub use halt::HaltReason;
+pub use invalid::{FeeTokenShortfall, InvalidTx};
 pub use message::{check_chain_id, Message};
 pub use parallel::{BlockExecutor, BlockOutput, ExecutionStats};
 pub use state::{Frame, PendingState, StateAccess, StateError, StateReader, StoreState};

@@ -4,9 +4,9 @@ use alloy_consensus::Transaction;
 use alloy_eips::eip2930::AccessList;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use supervm_gas::TxFees;
-use supervm_primitives::{RecoveredTx, TxEnvelope};
+use supervm_primitives::{FeeToken, RecoveredTx, TxEnvelope};
 
-use crate::{FeeCurrency, InvalidTx};
+use crate::InvalidTx;
 
 /// What [`crate::execute_tx`] runs: the fields of a transaction with the sender known.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,8 +28,11 @@ pub struct Message {
     pub nonce: Option<u64>,
     /// EIP-2930 access list.
     pub access_list: Option<AccessList>,
-    /// The CIP-64 fee currency, if the transaction names one.
-    pub fee_currency: FeeCurrency,
+    /// The fee currency of a CIP-64 transaction (or an `eth_call` naming `feeCurrency`):
+    /// `Some(Native)` for an empty `feeCurrency`; `None` when the transaction names none and
+    /// the resolution rules decide. A CIP-64 `feeCurrency` of the zero address stays
+    /// `Token(0x0)` so that it is refused as an unregistered token, never read as native.
+    pub fee_currency: Option<FeeToken>,
 }
 
 impl Message {
@@ -46,10 +49,12 @@ impl Message {
             nonce: Some(inner.nonce()),
             access_list: inner.access_list().cloned(),
             fee_currency: match inner {
-                TxEnvelope::Cip64(_) => inner
-                    .fee_currency()
-                    .map_or(FeeCurrency::Native, FeeCurrency::Token),
-                _ => FeeCurrency::Unspecified,
+                TxEnvelope::Cip64(_) => Some(
+                    inner
+                        .fee_currency()
+                        .map_or(FeeToken::Native, FeeToken::Token),
+                ),
+                _ => None,
             },
         }
     }

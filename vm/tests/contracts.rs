@@ -10,11 +10,11 @@ use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, KECCAK256_EMPTY,
 use alloy_sol_types::{SolCall, SolEvent};
 use common::{contracts, Memory};
 use supervm_gas::TxFees;
-use supervm_primitives::{ChainSpec, StateChanges};
+use supervm_primitives::{ChainSpec, FeeToken, StateChanges};
 use supervm_vm::{
     execute_tx, genesis_state,
     system::{decode_revert_message, layout, IERC20},
-    BlockEnv, BlockExecutor, ContractRuntime, FeeCurrency, InvalidTx, Message, PendingState,
+    BlockEnv, BlockExecutor, ContractRuntime, HaltReason, InvalidTx, Message, PendingState,
     RateSnapshot, TxOutcome,
 };
 
@@ -184,7 +184,7 @@ impl Chain {
             }),
             nonce: Some(self.nonce(from)),
             access_list: None,
-            fee_currency: FeeCurrency::Native,
+            fee_currency: Some(FeeToken::Native),
         }
     }
 
@@ -576,7 +576,8 @@ fn runaway_contracts_halt_with_clear_errors_and_change_nothing() {
     for (body, reason) in cases {
         let (outcome, chain, contract) = run_call(module(body));
         assert!(!outcome.success);
-        assert_eq!(outcome.halt_reason.as_deref(), Some(reason));
+        let message = outcome.halt_reason.as_ref().map(ToString::to_string);
+        assert_eq!(message.as_deref(), Some(reason), "the reason clients see");
         assert_eq!(outcome.gas_used, GAS, "{reason}: a halt uses all gas");
         assert_eq!(chain.nonce(ALICE), 1, "the transaction is included");
         assert!(outcome.logs.is_empty());
@@ -593,7 +594,7 @@ fn a_failing_deploy_creates_nothing() {
     let mut chain = Chain::new();
     let code = module(r#"(func (export "call")) (func (export "deploy") (loop $l (br $l)))"#);
     let (address, outcome) = chain.deploy(DEPLOYER, code.clone());
-    assert_eq!(outcome.halt_reason.as_deref(), Some("out of gas"));
+    assert_eq!(outcome.halt_reason, Some(HaltReason::OutOfGas));
     assert_eq!(outcome.gas_used, GAS);
     assert!(!chain.state.accounts.contains_key(&address));
     assert!(!chain.state.codes.contains_key(&keccak256(&code)));

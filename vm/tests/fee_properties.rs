@@ -17,11 +17,11 @@ use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
 use proptest::prelude::*;
 use supervm_gas::{Payment, TxFees};
-use supervm_primitives::{ChainSpec, GenesisRate, GenesisToken};
+use supervm_primitives::{ChainSpec, FeeToken, GenesisRate, GenesisToken};
 use supervm_vm::{
     execute_tx, genesis_state,
     system::{layout, IFeePreference, FEE_PREFERENCE, IERC20},
-    BlockEnv, FeeCurrency, Message, PendingState, RateSnapshot, StateAccess,
+    BlockEnv, Message, PendingState, RateSnapshot, StateAccess,
 };
 
 /// Accounts with native coin and tokens.
@@ -169,25 +169,25 @@ proptest! {
             let token_of = |t: usize| token_address(t % tokens.len());
             let (target, input, fee_currency, fees) = match &kind {
                 // Never to the token-only account, which must stay without native coin.
-                Kind::Native => (account(to % ACCOUNTS), Bytes::new(), FeeCurrency::Unspecified,
+                Kind::Native => (account(to % ACCOUNTS), Bytes::new(), None,
                     native_fees(max_fee, tip)),
                 Kind::TokenTransfer(t) => (token_of(*t),
                     IERC20::transferCall { to: account(to), value: U256::from(amount) }.abi_encode().into(),
-                    FeeCurrency::Unspecified,
+                    None,
                     native_fees(max_fee, tip)),
                 Kind::Cip64(t) => {
                     let rate = rates.get(&token_of(*t)).unwrap();
                     let base = rate.to_token_ceil(U256::from(BASE_FEE)).unwrap().saturating_to::<u128>();
-                    (account(to), Bytes::new(), FeeCurrency::Token(token_of(*t)),
+                    (account(to), Bytes::new(), Some(FeeToken::Token(token_of(*t))),
                         TxFees { max_fee_per_gas: base + max_fee % (base + 1) + tip, max_priority_fee_per_gas: tip })
                 }
                 Kind::Prefer(t) => (FEE_PREFERENCE,
                     IFeePreference::setFeeTokenCall { token: token_of(*t) }.abi_encode().into(),
-                    FeeCurrency::Unspecified,
+                    None,
                     native_fees(max_fee, tip)),
                 Kind::Clear => (FEE_PREFERENCE,
                     IFeePreference::setFeeTokenCall { token: Address::ZERO }.abi_encode().into(),
-                    FeeCurrency::Unspecified,
+                    None,
                     native_fees(max_fee, tip)),
             };
             let msg = Message {
@@ -227,10 +227,10 @@ proptest! {
             match (&kind, chosen) {
                 (Kind::Prefer(_), Some((token, covered))) => prop_assert_eq!(
                     outcome.fee_token,
-                    covered.then_some(token),
+                    if covered { FeeToken::Token(token) } else { FeeToken::Native },
                     "setFeeToken pays in the chosen token exactly when the balance covers the fee"
                 ),
-                (Kind::Clear, _) => prop_assert_eq!(outcome.fee_token, None, "clearing pays natively"),
+                (Kind::Clear, _) => prop_assert_eq!(outcome.fee_token, FeeToken::Native, "clearing pays natively"),
                 _ => {}
             }
             let s = outcome.settlement;
@@ -238,11 +238,11 @@ proptest! {
             // Never in the payer's favour: paid ≥ exact value of the gas used.
             let used = U256::from(outcome.gas_used);
             match outcome.fee_token {
-                None => {
+                FeeToken::Native => {
                     prop_assert_eq!(s.paid(), used * U256::from(outcome.effective_gas_price));
                     native_burned += s.base;
                 }
-                Some(token) => {
+                FeeToken::Token(token) => {
                     let rate = rates.get(&token).unwrap();
                     let paid_in_fee_unit = used * U256::from(outcome.effective_gas_price);
                     if matches!(kind, Kind::Cip64(_)) {

@@ -15,16 +15,16 @@ use common::{contracts, Memory};
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
 use proptest::prelude::*;
-use supervm_gas::{Payment, Rate, TxFees};
-use supervm_primitives::{ChainSpec, GenesisRate, GenesisToken};
+use supervm_gas::{Rate, TxFees};
+use supervm_primitives::{ChainSpec, FeeToken, GenesisRate, GenesisToken};
 use supervm_vm::{
     execute_tx, genesis_state,
     system::{
         fee_preference, layout, IFeePreference, ITokenRegistry, FEE_PREFERENCE, IERC20, ORACLE,
         TOKEN_REGISTRY,
     },
-    validate_payment, BlockEnv, FeeCurrency, FeePayment, InvalidTx, Message, PendingState,
-    RateSnapshot, StateAccess, TxOutcome,
+    validate_payment, BlockEnv, FeePayment, InvalidTx, Message, PendingState, RateSnapshot,
+    StateAccess, TxOutcome,
 };
 
 const BASE_FEE: u64 = 875_000_000;
@@ -160,7 +160,7 @@ impl Chain {
             fees: Some(wallet_fees()),
             nonce: Some(self.nonce(from)),
             access_list: None,
-            fee_currency: FeeCurrency::Unspecified,
+            fee_currency: None,
         }
     }
 
@@ -244,9 +244,9 @@ fn a_token_only_account_chooses_its_fee_token_and_pays_in_it() {
     let msg = chain.set_fee_token(HOLDER, USD);
     assert_eq!(
         chain.payment(&msg).expect("admitted"),
-        FeePayment {
-            token: Some(USD),
-            payment: Payment::Converted(usd_rate()),
+        FeePayment::Converted {
+            token: USD,
+            rate: usd_rate(),
         }
     );
 
@@ -254,7 +254,7 @@ fn a_token_only_account_chooses_its_fee_token_and_pays_in_it() {
     let supply_before = chain.supply(USD);
     let outcome = chain.run(&msg);
     assert!(outcome.success, "{outcome:?}");
-    assert_eq!(outcome.fee_token, Some(USD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(USD));
     assert_eq!(
         chain.preference(HOLDER),
         Some(USD),
@@ -300,7 +300,7 @@ fn a_token_only_account_chooses_its_fee_token_and_pays_in_it() {
     let msg = chain.msg(HOLDER, RICH, U256::ZERO, Bytes::new());
     let outcome = chain.run(&msg);
     assert!(outcome.success);
-    assert_eq!(outcome.fee_token, Some(USD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(USD));
     assert_eq!(chain.native(HOLDER), U256::ZERO);
 }
 
@@ -310,13 +310,13 @@ fn an_account_with_native_coin_also_pays_in_the_token_it_chooses() {
     let native_before = chain.native(RICH);
     let outcome = chain.choose(RICH, GLD);
     assert!(outcome.success);
-    assert_eq!(outcome.fee_token, Some(GLD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(GLD));
     assert_eq!(chain.native(RICH), native_before, "no native fee");
 
     // A second choice skips the stored preference (rule 2) and pays in the new token.
     let outcome = chain.choose(RICH, USD);
     assert!(outcome.success);
-    assert_eq!(outcome.fee_token, Some(USD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(USD));
     assert_eq!(chain.preference(RICH), Some(USD));
 }
 
@@ -337,11 +337,11 @@ fn too_little_of_the_chosen_token_leaves_the_native_coin_to_pay() {
 
     // With native coin: pays natively, and the choice is stored.
     let msg = chain.set_fee_token(NATIVE_POOR, USD);
-    assert_eq!(chain.payment(&msg).expect("admitted"), FeePayment::NATIVE);
+    assert_eq!(chain.payment(&msg).expect("admitted"), FeePayment::Native);
     let native_before = chain.native(NATIVE_POOR);
     let outcome = chain.run(&msg);
     assert!(outcome.success);
-    assert_eq!(outcome.fee_token, None);
+    assert_eq!(outcome.fee_token, FeeToken::Native);
     assert_eq!(
         native_before - chain.native(NATIVE_POOR),
         outcome.settlement.paid()
@@ -358,11 +358,11 @@ fn a_token_that_cannot_pay_leaves_the_usual_rules() {
         let msg = chain.set_fee_token(RICH, token);
         assert_eq!(
             chain.payment(&msg).expect("admitted"),
-            FeePayment::NATIVE,
+            FeePayment::Native,
             "{token}"
         );
         let outcome = chain.run(&msg);
-        assert_eq!(outcome.fee_token, None, "{token}");
+        assert_eq!(outcome.fee_token, FeeToken::Native, "{token}");
         assert_eq!(
             outcome.success,
             token != UNREGISTERED,
@@ -382,7 +382,7 @@ fn a_token_that_cannot_pay_leaves_the_usual_rules() {
     ));
     // ... but choosing a token that can pay gets out of it, paying in that token.
     let outcome = chain.choose(RICH, USD);
-    assert_eq!(outcome.fee_token, Some(USD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(USD));
 }
 
 #[test]
@@ -394,7 +394,7 @@ fn a_token_disabled_earlier_in_the_block_cannot_pay() {
     let msg = chain.set_fee_token(HOLDER, USD);
     assert_insufficient_funds(chain.payment(&msg), HOLDER);
     let msg = chain.set_fee_token(RICH, USD);
-    assert_eq!(chain.payment(&msg).expect("admitted"), FeePayment::NATIVE);
+    assert_eq!(chain.payment(&msg).expect("admitted"), FeePayment::Native);
 }
 
 #[test]
@@ -403,24 +403,24 @@ fn clearing_pays_natively_as_before() {
     // A token-only account with a preference cannot clear it without native coin: clearing
     // chooses no token, and rule 2 is skipped for the preference contract.
     let outcome = chain.choose(HOLDER, USD);
-    assert_eq!(outcome.fee_token, Some(USD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(USD));
     let msg = chain.set_fee_token(HOLDER, Address::ZERO);
     assert_insufficient_funds(chain.payment(&msg), HOLDER);
     assert_eq!(chain.preference(HOLDER), Some(USD));
 
     // With native coin, clearing a preference for a token that cannot pay works, natively.
     let outcome = chain.choose(RICH, NOP);
-    assert_eq!(outcome.fee_token, None);
+    assert_eq!(outcome.fee_token, FeeToken::Native);
     let msg = chain.msg(RICH, HOLDER, U256::from(1u8), Bytes::new());
     assert!(matches!(
         chain.payment(&msg),
         Err(InvalidTx::NoFreshPrice { token: NOP, .. })
     ));
     let msg = chain.set_fee_token(RICH, Address::ZERO);
-    assert_eq!(chain.payment(&msg).expect("admitted"), FeePayment::NATIVE);
+    assert_eq!(chain.payment(&msg).expect("admitted"), FeePayment::Native);
     let outcome = chain.run(&msg);
     assert!(outcome.success);
-    assert_eq!(outcome.fee_token, None);
+    assert_eq!(outcome.fee_token, FeeToken::Native);
     assert_eq!(chain.preference(RICH), None);
 }
 
@@ -428,7 +428,7 @@ fn clearing_pays_natively_as_before() {
 fn a_token_only_account_escapes_an_unusable_preference_by_choosing_another_token() {
     let mut chain = Chain::new();
     let outcome = chain.choose(HOLDER2, GLD);
-    assert_eq!(outcome.fee_token, Some(GLD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(GLD));
     chain.disable(GLD);
     let msg = chain.msg(HOLDER2, RICH, U256::ZERO, Bytes::new());
     assert!(matches!(
@@ -437,7 +437,7 @@ fn a_token_only_account_escapes_an_unusable_preference_by_choosing_another_token
     ));
     let outcome = chain.choose(HOLDER2, USD);
     assert!(outcome.success);
-    assert_eq!(outcome.fee_token, Some(USD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(USD));
     assert_eq!(chain.preference(HOLDER2), Some(USD));
     assert_eq!(chain.native(HOLDER2), U256::ZERO);
 }
@@ -478,7 +478,7 @@ fn calldata_that_chooses_no_token_pays_natively() {
         let msg = chain.msg(RICH, FEE_PREFERENCE, U256::ZERO, input.clone());
         assert_eq!(
             chain.payment(&msg).expect(what),
-            FeePayment::NATIVE,
+            FeePayment::Native,
             "{what}"
         );
         let msg = chain.msg(HOLDER, FEE_PREFERENCE, U256::ZERO, input);
@@ -497,14 +497,14 @@ fn cip64_fee_currency_still_comes_first() {
     let mut chain = Chain::new();
     let mut msg = chain.set_fee_token(HOLDER, USD);
     let base_in_gld = U256::from(BASE_FEE) * U256::from(100u8);
-    msg.fee_currency = FeeCurrency::Token(GLD);
+    msg.fee_currency = Some(FeeToken::Token(GLD));
     msg.fees = Some(TxFees {
         max_fee_per_gas: (base_in_gld * U256::from(2u8)).to(),
         max_priority_fee_per_gas: 1,
     });
     let outcome = chain.run(&msg);
     assert!(outcome.success);
-    assert_eq!(outcome.fee_token, Some(GLD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(GLD));
     assert_eq!(chain.preference(HOLDER), Some(USD));
 }
 
@@ -524,7 +524,7 @@ fn the_value_stays_native() {
     let msg = chain.msg(RICH, FEE_PREFERENCE, U256::from(1u8), set_fee_token(USD));
     let outcome = chain.run(&msg);
     assert!(!outcome.success);
-    assert_eq!(outcome.fee_token, Some(USD));
+    assert_eq!(outcome.fee_token, FeeToken::Token(USD));
     assert_eq!(chain.preference(RICH), None);
 }
 
@@ -566,12 +566,12 @@ proptest! {
         let outcome = chain.run(&msg);
         let stored = chain.preference(RICH);
         match outcome.fee_token {
-            Some(token) => {
+            FeeToken::Token(token) => {
                 prop_assert!(outcome.success, "{outcome:?}");
                 prop_assert_eq!(stored, Some(token));
                 prop_assert!(token == USD || token == GLD);
             }
-            None => prop_assert!(
+            FeeToken::Native => prop_assert!(
                 !outcome.success || stored.is_none() || stored == Some(NOP) || stored == Some(OFF),
                 "stored {stored:?} but paid natively"
             ),

@@ -34,13 +34,13 @@ use proptest::{
     test_runner::{TestCaseError, TestRunner},
 };
 use supervm_gas::TxFees;
-use supervm_primitives::{ChainSpec, GenesisRate, GenesisToken, StateChanges};
+use supervm_primitives::{ChainSpec, FeeToken, GenesisRate, GenesisToken, StateChanges};
 use supervm_vm::{
     execute_tx, genesis_state,
     parallel::{FALLBACK_ABORT_RATIO, FALLBACK_MIN_EXECUTIONS, MIN_PARALLEL_TXS},
     system::{oracle, IFeePreference, IOracle, FEE_PREFERENCE, IERC20, ORACLE},
-    BlockEnv, BlockExecutor, ExecutionStats, FeeCurrency, Message, PendingState, RateSnapshot,
-    StateAccess, TxOutcome,
+    BlockEnv, BlockExecutor, ExecutionStats, Message, PendingState, RateSnapshot, StateAccess,
+    TxOutcome,
 };
 
 /// Accounts most transactions touch: blocks of them conflict.
@@ -175,7 +175,7 @@ fn fixture(funded: &[Address], holders: &[(Address, U256)]) -> Fixture {
                 fees: None,
                 nonce: None,
                 access_list: None,
-                fee_currency: FeeCurrency::Unspecified,
+                fee_currency: None,
             };
             let outcome = execute_tx(&env, &msg, &mut state).expect("warm-up report is valid");
             assert!(outcome.success, "warm-up report failed: {outcome:?}");
@@ -439,7 +439,7 @@ fn message(spec: &TxSpec, nonce: u64, rates: &RateSnapshot) -> Message {
             Bytes::new(),
             if spec.tight_gas { 21_000 } else { 30_000 },
             fees,
-            FeeCurrency::Unspecified,
+            None,
         ),
         Kind::TokenTransfer(t) => (
             token(t),
@@ -452,7 +452,7 @@ fn message(spec: &TxSpec, nonce: u64, rates: &RateSnapshot) -> Message {
             .into(),
             call_gas,
             fees,
-            FeeCurrency::Unspecified,
+            None,
         ),
         Kind::Cip64(t) => {
             // Fee fields in token units; an unpriced token gets token 0's (it is rejected).
@@ -474,7 +474,7 @@ fn message(spec: &TxSpec, nonce: u64, rates: &RateSnapshot) -> Message {
                     max_fee_per_gas: base + spec.extra % (base + 1) + tip,
                     max_priority_fee_per_gas: tip,
                 },
-                FeeCurrency::Token(token(t)),
+                Some(FeeToken::Token(token(t))),
             )
         }
         Kind::Prefer(t) => (
@@ -487,7 +487,7 @@ fn message(spec: &TxSpec, nonce: u64, rates: &RateSnapshot) -> Message {
             .into(),
             call_gas,
             fees,
-            FeeCurrency::Unspecified,
+            None,
         ),
         Kind::Report { t, bps, zero } => {
             let (_, numerator, denominator, _, _) = TOKENS[t];
@@ -507,7 +507,7 @@ fn message(spec: &TxSpec, nonce: u64, rates: &RateSnapshot) -> Message {
                 .into(),
                 call_gas,
                 fees,
-                FeeCurrency::Unspecified,
+                None,
             )
         }
     };
@@ -755,7 +755,9 @@ fn random_blocks_cover_every_path() {
     }
     assert!(outcomes.iter().any(|o| !o.success), "no revert");
     assert!(
-        outcomes.iter().any(|o| o.success && o.fee_token.is_some()),
+        outcomes
+            .iter()
+            .any(|o| o.success && o.fee_token != FeeToken::Native),
         "no fee paid in a token"
     );
     for contract in [FEE_PREFERENCE, ORACLE, token(0)] {
@@ -798,7 +800,7 @@ fn serial_block_falls_back_and_equals_sequential() {
                 fees: Some(native_fees(1_000_000_000, 1)),
                 nonce: Some(*nonce - 1),
                 access_list: None,
-                fee_currency: FeeCurrency::Unspecified,
+                fee_currency: None,
             }
         })
         .collect();
@@ -881,9 +883,9 @@ fn independent_transfer(fixture: &Fixture, i: usize, to: Address, in_token: bool
             max_fee_per_gas: base_in_token + 5,
             max_priority_fee_per_gas: 2,
         };
-        (fees, FeeCurrency::Token(token(0)))
+        (fees, Some(FeeToken::Token(token(0))))
     } else {
-        (native_fees(1_000_000_000, 1), FeeCurrency::Unspecified)
+        (native_fees(1_000_000_000, 1), None)
     };
     Message {
         caller: wide(i),

@@ -58,7 +58,7 @@ pub(super) fn receipt(
         gas_used: receipt.gas_used,
         cumulative_gas_used: receipt.cumulative_gas_used,
         effective_gas_price: receipt.effective_gas_price.to_string(),
-        fee_token: receipt.fee_token.to_string(),
+        fee_token: receipt.fee_token.address().to_string(),
         fee_paid: receipt.fee_paid.to_string(),
         logs: receipt
             .logs

@@ -433,7 +433,9 @@ impl NodeService for Explorer {
         let policy = self.ctx.policy.read().clone();
         let (accept_all, accepted_tokens) = match &policy.accepted {
             AcceptedTokens::All => (true, Vec::new()),
-            AcceptedTokens::Only(set) => (false, set.iter().map(|t| t.to_string()).collect()),
+            AcceptedTokens::Only(set) => {
+                (false, set.iter().map(|t| t.address().to_string()).collect())
+            }
         };
         Ok(Response::new(proto::NodeInfo {
             chain_id: self.ctx.spec.chain_id(),
@@ -446,12 +448,12 @@ impl NodeService for Explorer {
                 min_tips: policy
                     .min_tips
                     .iter()
-                    .map(|(t, v)| (t.to_string(), v.to_string()))
+                    .map(|(t, v)| (t.address().to_string(), v.to_string()))
                     .collect(),
                 share_caps_bps: policy
                     .share_caps_bps
                     .iter()
-                    .map(|(t, v)| (t.to_string(), *v))
+                    .map(|(t, v)| (t.address().to_string(), *v))
                     .collect(),
             }),
         }))

@@ -25,6 +25,7 @@ use super::{
 };
 use crate::{
     call::{self, CallInput, CallResult, TxScope},
+    halt::HaltReason,
     StateAccess, StateError,
 };
 
@@ -96,10 +97,9 @@ impl ResourceLimiter for MemoryMeter {
             return Ok(false);
         }
         if desired > MAX_MEMORY_PAGES * PAGE_SIZE {
-            return Err(halt(format!(
-                "memory limit exceeded: the contract asked for {} pages of 64 KiB, the limit is {MAX_MEMORY_PAGES} (16 MiB)",
-                desired / PAGE_SIZE
-            )));
+            return Err(halt(HaltReason::MemoryLimit {
+                pages: desired / PAGE_SIZE,
+            }));
         }
         self.unpaid_pages += (desired - current as u64) / PAGE_SIZE;
         Ok(true)
@@ -112,9 +112,7 @@ impl ResourceLimiter for MemoryMeter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         if desired > MAX_TABLE_ELEMENTS {
-            return Err(halt(format!(
-                "table limit exceeded: {desired} elements, the limit is {MAX_TABLE_ELEMENTS}"
-            )));
+            return Err(halt(HaltReason::TableLimit { elements: desired }));
         }
         Ok(true)
     }
@@ -134,14 +132,14 @@ enum Exit {
     OutOfGas,
     /// A host function refused its arguments, or a limit was hit.
     #[error("{0}")]
-    Halt(String),
+    Halt(HaltReason),
     /// State could not be read: not the contract's fault, the transaction is not executed.
     #[error(transparent)]
     State(StateError),
 }
 
-fn halt(reason: impl Into<String>) -> wasmtime::Error {
-    wasmtime::Error::new(Exit::Halt(reason.into()))
+fn halt(reason: HaltReason) -> wasmtime::Error {
+    wasmtime::Error::new(Exit::Halt(reason))
 }
 
 fn state_error(err: StateError) -> wasmtime::Error {
@@ -212,25 +210,22 @@ fn finish(
             .saturating_mul(WASM_SCHEDULE.memory_page),
     );
     Ok(match exit {
-        Exit::Return | Exit::Revert if used > gas => CallResult::halt("out of gas", gas),
+        Exit::Return | Exit::Revert if used > gas => CallResult::halt(HaltReason::OutOfGas, gas),
         Exit::Return => CallResult::success(env.output, used, env.logs),
         Exit::Revert => CallResult::revert(env.output, used),
-        Exit::OutOfGas => CallResult::halt("out of gas", gas),
+        Exit::OutOfGas => CallResult::halt(HaltReason::OutOfGas, gas),
         Exit::Halt(reason) => CallResult::halt(reason, gas),
         Exit::State(err) => return Err(err),
     })
 }
 
 /// A clear reason for a trap or an instantiation failure.
-fn trap_reason(err: &wasmtime::Error) -> String {
+fn trap_reason(err: &wasmtime::Error) -> HaltReason {
     match err.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => "out of gas".into(),
-        Some(Trap::StackOverflow) => format!(
-            "call stack exhausted: the contract used more than {} KiB of stack",
-            MAX_WASM_STACK / 1024
-        ),
-        Some(trap) => trap.to_string(),
-        None => format!("contract failed: {err:#}"),
+        Some(Trap::OutOfFuel) => HaltReason::OutOfGas,
+        Some(Trap::StackOverflow) => HaltReason::StackOverflow,
+        Some(trap) => HaltReason::Trap(trap.to_string()),
+        None => HaltReason::Failed(format!("{err:#}")),
     }
 }
 
@@ -281,7 +276,7 @@ fn memory(caller: &mut Ctx<'_>) -> wasmtime::Result<Memory> {
             caller.data_mut().memory = Some(memory);
             Ok(memory)
         }
-        _ => Err(halt("the contract exports no memory")),
+        _ => Err(halt(HaltReason::NoMemoryExport)),
     }
 }
 
@@ -292,10 +287,10 @@ fn range(ptr: i32, len: usize) -> Option<std::ops::Range<usize>> {
 }
 
 fn out_of_bounds(ptr: i32, len: usize) -> wasmtime::Error {
-    halt(format!(
-        "memory access out of bounds: {len} bytes at {}",
-        ptr as u32
-    ))
+    halt(HaltReason::MemoryOutOfBounds {
+        ptr: ptr as u32,
+        len,
+    })
 }
 
 fn read(caller: &mut Ctx<'_>, ptr: i32, len: usize) -> wasmtime::Result<Vec<u8>> {
@@ -451,9 +446,7 @@ fn log(
 ) -> wasmtime::Result<()> {
     let count = topic_count as u32 as usize;
     if count > 4 {
-        return Err(halt(format!(
-            "a log has at most 4 topics, the contract gave {count}"
-        )));
+        return Err(halt(HaltReason::TooManyTopics(count)));
     }
     let len = data_len as u32 as usize;
     enter(

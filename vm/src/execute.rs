@@ -272,14 +272,14 @@ pub fn execute_tx(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::{collections::BTreeMap, sync::Arc};
 
     use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
     use supervm_gas::TxFees;
     use supervm_primitives::Account;
 
     use super::*;
-    use crate::{PendingState, StateReader};
+    use crate::{ContractRuntime, PendingState, StateReader};
 
     struct MemState(BTreeMap<Address, Account>);
 

@@ -155,25 +155,13 @@ fn tx_logs(
         .collect()
 }
 
-/// The logs of a block's receipts with their positions, in block order.
-pub(crate) fn block_logs(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<Vec<RpcLog>> {
-    let at = BlockRef::of(block);
-    let mut first_log_index = 0u64;
-    block
-        .transactions
-        .iter()
-        .zip(receipts)
-        .enumerate()
-        .map(|(tx_index, (tx, receipt))| {
-            let logs = tx_logs(at, tx.hash(), tx_index, first_log_index, receipt);
-            first_log_index += receipt.logs.len() as u64;
-            logs
-        })
-        .collect()
-}
-
-/// All receipts of a block in RPC form.
-pub(crate) fn rpc_receipts(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<RpcReceipt> {
+/// Applies `f` to each transaction of a block with its receipt, its index and the index of
+/// its first log (the number of logs the earlier transactions emitted).
+fn each_receipt<T>(
+    block: &SealedBlock,
+    receipts: &[StoredReceipt],
+    f: impl Fn(BlockRef, usize, u64, &RecoveredTx, &StoredReceipt) -> T,
+) -> Vec<T> {
     let at = BlockRef::of(block);
     let mut first_log_index = 0u64;
     block
@@ -182,11 +170,23 @@ pub(crate) fn rpc_receipts(block: &SealedBlock, receipts: &[StoredReceipt]) -> V
         .zip(receipts)
         .enumerate()
         .map(|(index, (tx, receipt))| {
-            let rpc = rpc_receipt(at, index, first_log_index, tx, receipt);
+            let item = f(at, index, first_log_index, tx, receipt);
             first_log_index += receipt.logs.len() as u64;
-            rpc
+            item
         })
         .collect()
+}
+
+/// The logs of a block's receipts with their positions, in block order.
+pub(crate) fn block_logs(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<Vec<RpcLog>> {
+    each_receipt(block, receipts, |at, index, first_log_index, tx, receipt| {
+        tx_logs(at, tx.hash(), index, first_log_index, receipt)
+    })
+}
+
+/// All receipts of a block in RPC form.
+pub(crate) fn rpc_receipts(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<RpcReceipt> {
+    each_receipt(block, receipts, rpc_receipt)
 }
 
 /// One transaction's receipt in RPC form. It needs only the receipts of the block, not its

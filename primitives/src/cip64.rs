@@ -49,9 +49,9 @@ impl RlpEcdsaDecodableTx for TxCip64 {
 
     fn rlp_decode_fields(buf: &mut &[u8]) -> alloy_rlp::Result<Self> {
         let inner = TxEip1559::rlp_decode_fields(buf)?;
-        let fee_currency = match buf.first() {
-            Some(&alloy_rlp::EMPTY_STRING_CODE) => {
-                *buf = &buf[1..];
+        let fee_currency = match buf.split_first() {
+            Some((&alloy_rlp::EMPTY_STRING_CODE, rest)) => {
+                *buf = rest;
                 None
             }
             _ => Some(Address::decode(buf)?),

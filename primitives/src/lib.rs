@@ -18,6 +18,7 @@
 //! - Transactions are EIP-2718 envelopes built on alloy's transaction types; the wire encoding,
 //!   the signing hash and the transaction hash are exactly Ethereum's.
 //! - Every amount is an integer (`U256`, `u128`, `u64`); nothing here uses floating point.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)] // Reads untrusted input: no panics.
 
 pub mod account;
 pub mod block;

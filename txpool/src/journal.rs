@@ -49,13 +49,14 @@ impl Journal {
         };
         let mut records = Vec::new();
         let mut rest = bytes.as_slice();
-        while rest.len() >= 4 {
-            let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-            let Some(record) = rest.get(4..4 + len) else {
+        while let Some((header, body)) = rest.split_first_chunk::<4>() {
+            let len = u32::from_be_bytes(*header) as usize;
+            if body.len() < len {
                 break;
-            };
+            }
+            let (record, next) = body.split_at(len);
             records.push(record.to_vec());
-            rest = &rest[4 + len..];
+            rest = next;
         }
         self.state.lock().records = records.len();
         Ok(records)

@@ -23,6 +23,7 @@
 //!   ([`PoolConfig::price_bump_percent`]).
 //! - Every transaction in the pool passed validation against some head state; it is checked
 //!   again at execution, so a stale one is skipped, never included invalid.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)] // Reads untrusted input: no panics.
 
 mod best;
 mod config;

@@ -9,6 +9,7 @@
 //! and drops the store before returning. Host functions turn the pointer back into a
 //! reference; wasmtime runs them synchronously on this thread, one at a time, and `run` does
 //! not touch the `Host` while the store exists, so that reference is the only live one.
+#![allow(unsafe_code)] // The raw host pointer above: the one unsafe place in the workspace.
 
 use std::ptr::NonNull;
 

@@ -22,6 +22,10 @@ pub enum PoolError {
     /// The pool is full and the transaction pays no more than the cheapest one in it.
     #[error("transaction underpriced")]
     Underpriced,
+    /// With the sender's pooled transactions of lower nonce, the maximum cost (fees in each
+    /// token and values) exceeds what the sender holds (geth's `ErrOverdraft`).
+    #[error("transaction would cause overdraft")]
+    Overdraft,
     /// The transaction is invalid against the chain rules or the head state.
     #[error(transparent)]
     Invalid(#[from] InvalidTx),

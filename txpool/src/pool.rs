@@ -7,7 +7,7 @@ use std::{
 };
 
 use alloy_consensus::Transaction;
-use alloy_primitives::{Address, Bytes, B256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 use arc_swap::ArcSwap;
 use parking_lot::RwLock;
 use supervm_gas::TxFees;
@@ -16,7 +16,7 @@ use supervm_vm::{validate_payment, InvalidTx, Message, PendingState, StateAccess
 use tokio::sync::Notify;
 
 use crate::{
-    validate::{signed_fees, stateful, stateless},
+    validate::{signed_fees, stateful, stateless, Funds},
     BestTransactions, Journal, PoolConfig, PoolEnv, PoolError,
 };
 
@@ -39,6 +39,9 @@ pub struct PooledTx {
     pub signed_fees: TxFees,
     /// The token paying the fee as resolved at admission (execution resolves it again).
     pub fee_token: FeeToken,
+    /// The most its fee can debit, in `fee_token` units: with the value, what it may cost
+    /// its sender, counted against the sender's balances by later nonces' admission.
+    pub max_fee_debit: U256,
     /// Arrival order; breaks ties between equal tips (first come, first served).
     pub submission_id: u64,
 }
@@ -130,6 +133,31 @@ impl SenderTxs {
     /// The next nonce after the pending run.
     fn next_nonce(&self) -> u64 {
         self.state_nonce + self.pending_len as u64
+    }
+
+    /// Whether `candidate`, after this sender's pooled transactions of lower nonce (from the
+    /// head state's nonce on), could cost more than `funds`: the values and native fees
+    /// against the native balance, the candidate's token fees against its token balance.
+    /// Without this, an account holding enough for one transaction could fill the pool with
+    /// transactions that will never pay.
+    fn overdrawn_by(&self, candidate: &PooledTx, funds: &Funds) -> bool {
+        let earlier = self
+            .txs
+            .range(self.state_nonce..candidate.nonce())
+            .map(|(_, tx)| tx.as_ref());
+        let mut native = U256::ZERO;
+        let mut in_token = U256::ZERO;
+        for tx in earlier.chain(std::iter::once(candidate)) {
+            native = native.saturating_add(tx.tx.tx.value());
+            match tx.fee_token {
+                FeeToken::Native => native = native.saturating_add(tx.max_fee_debit),
+                token if token == candidate.fee_token => {
+                    in_token = in_token.saturating_add(tx.max_fee_debit)
+                }
+                FeeToken::Token(_) => {}
+            }
+        }
+        native > funds.native || in_token > funds.fee_token
     }
 }
 
@@ -394,8 +422,16 @@ impl TxPool {
             fees,
             signed_fees: signed_fees(&msg),
             fee_token: admitted.fee.token(),
+            max_fee_debit: admitted.max_fee_debit,
             submission_id,
         };
+        if inner
+            .senders
+            .get(&sender)
+            .is_some_and(|entry| entry.overdrawn_by(&candidate, &admitted.funds))
+        {
+            return Err(PoolError::Overdraft);
+        }
         if let Some(old) = replaced.and_then(|h| inner.by_hash.get(&h).cloned()) {
             if !self.is_sufficient_bump(&old, &candidate) {
                 return Err(PoolError::ReplacementUnderpriced);

@@ -1,11 +1,12 @@
 //! Admission checks, run before a transaction enters the pool.
 
 use alloy_consensus::Transaction;
+use alloy_primitives::U256;
 use supervm_gas::{intrinsic_gas, Payment, TxFees};
-use supervm_primitives::{RecoveredTx, TxEnvelope};
+use supervm_primitives::{FeeToken, RecoveredTx, TxEnvelope};
 use supervm_vm::{
-    check_chain_id, validate_payment, wasm::validate_module, FeePayment, InvalidTx, Message,
-    PendingState, StateAccess, StateReader,
+    check_chain_id, system::layout::balance_slot, validate_payment, wasm::validate_module,
+    FeePayment, InvalidTx, Message, PendingState, StateAccess, StateReader,
 };
 
 use crate::{PoolConfig, PoolEnv, PoolError};
@@ -56,6 +57,20 @@ pub(crate) struct Admitted {
     /// The fee fields in native units per gas (CIP-64 fields converted at the current rate),
     /// so transactions of every token compete on one scale.
     pub native_fees: TxFees,
+    /// The most the fee can debit, in the fee token's units.
+    pub max_fee_debit: U256,
+    /// What the sender holds in the head state to pay with: native coin, and the fee token
+    /// when a token pays. The pool checks its transactions' total cost against them.
+    pub funds: Funds,
+}
+
+/// A sender's balances in the head state, for the pool's cumulative cost check.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Funds {
+    /// Native balance.
+    pub native: U256,
+    /// Balance of the fee token, when a token pays.
+    pub fee_token: U256,
 }
 
 /// Checks against the head state: the nonce is not used yet, the fee token can pay and the
@@ -77,15 +92,24 @@ pub(crate) fn stateful(
         }
         .into());
     }
-    let (fee, _) = validate_payment(&mut view, msg, env.base_fee, &env.rates)?;
+    let (fee, max_fee_debit) = validate_payment(&mut view, msg, env.base_fee, &env.rates)?;
+    let funds = Funds {
+        native: view.account(tx.sender).map_err(InvalidTx::from)?.balance,
+        fee_token: match fee.token() {
+            FeeToken::Native => U256::ZERO,
+            FeeToken::Token(token) => view
+                .storage(token, balance_slot(tx.sender))
+                .map_err(InvalidTx::from)?,
+        },
+    };
     let fees = signed_fees(msg);
     let native_fees = match fee.payment() {
         Payment::Denominated(rate) => TxFees {
             max_fee_per_gas: rate
-                .to_native_floor(alloy_primitives::U256::from(fees.max_fee_per_gas))
+                .to_native_floor(U256::from(fees.max_fee_per_gas))
                 .saturating_to(),
             max_priority_fee_per_gas: rate
-                .to_native_floor(alloy_primitives::U256::from(fees.max_priority_fee_per_gas))
+                .to_native_floor(U256::from(fees.max_priority_fee_per_gas))
                 .saturating_to(),
         },
         _ => fees,
@@ -94,6 +118,8 @@ pub(crate) fn stateful(
         state_nonce,
         fee,
         native_fees,
+        max_fee_debit,
+        funds,
     })
 }
 

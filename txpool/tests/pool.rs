@@ -11,7 +11,10 @@ use supervm_primitives::{
     Account, ChainSpec, FeeToken, RecoveredTx, StateChanges, TxCip64, TxEnvelope,
 };
 use supervm_txpool::{DropReason, Journal, PoolConfig, PoolEnv, PoolError, TxPool};
-use supervm_vm::{genesis_state, PendingState, RateSnapshot, StateError, StateReader};
+use supervm_vm::{
+    genesis_state, system::layout::balance_slot, PendingState, RateSnapshot, StateError,
+    StateReader,
+};
 
 const SUSD: Address = address!("0x00000000000000000000000000000000000005d1");
 
@@ -392,4 +395,36 @@ fn new_heads_compact_a_journal_of_mostly_dead_records() {
         tx(&bob, 99, 100, 1).tx.encoded(),
         "the live transaction, as sent"
     );
+}
+
+/// A sender's pooled transactions together may not cost more than it holds: values and
+/// native fees against its native balance, token fees against its token balance. Without
+/// this one funded account could fill the pool with transactions that never pay.
+#[test]
+fn a_sender_cannot_pool_more_than_it_can_pay() {
+    let (mut state, env) = setup();
+    let pool = TxPool::new(PoolConfig::default(), env, None);
+    let (alice, bob) = (signer(1), signer(2));
+    // Enough for exactly three 21,000-gas transfers of 1 wei at a 100-wei fee cap.
+    let one = U256::from(21_000u64 * 100 + 1);
+    state.set(alice.address(), 0, one * U256::from(3u8));
+    for nonce in 0..3 {
+        add(&pool, tx(&alice, nonce, 100, 1), &state).expect("within the balance");
+    }
+    let overdraft = add(&pool, tx(&alice, 3, 100, 1), &state).unwrap_err();
+    assert_eq!(overdraft.to_string(), "transaction would cause overdraft");
+    // A replacement counts only the nonces below it: raising the last one's fee overdraws.
+    let raised = add(&pool, tx(&alice, 2, 110, 2), &state).unwrap_err();
+    assert_eq!(raised.to_string(), "transaction would cause overdraft");
+    assert_eq!(pool.counts().pending, 3);
+
+    // Token fees: two CIP-64 transfers at 10 sUSD units per gas, and no more.
+    state.storage.insert(
+        (SUSD, balance_slot(bob.address())),
+        U256::from(2 * 21_000u64 * 10),
+    );
+    add(&pool, cip64(&bob, 0, 10, 1), &state).expect("first token fee covered");
+    add(&pool, cip64(&bob, 1, 10, 1), &state).expect("second token fee covered");
+    let overdraft = add(&pool, cip64(&bob, 2, 10, 1), &state).unwrap_err();
+    assert_eq!(overdraft.to_string(), "transaction would cause overdraft");
 }

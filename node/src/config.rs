@@ -33,7 +33,7 @@ pub struct NodeConfig {
     #[serde(rename = "miner")]
     pub mining: MiningConfig,
     /// Transaction pool limits.
-    pub pool: PoolLimits,
+    pub pool: supervm_txpool::PoolConfig,
     /// Block execution.
     pub execution: ExecutionConfig,
     /// Development accounts.
@@ -238,48 +238,6 @@ impl ExecutionConfig {
         match std::num::NonZeroUsize::new(self.threads) {
             Some(threads) => supervm_vm::BlockExecutor::new(threads),
             None => supervm_vm::BlockExecutor::default(),
-        }
-    }
-}
-
-/// `[pool]`
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PoolLimits {
-    /// Most minable transactions; when full the lowest tip is evicted for a better one.
-    pub max_pending: usize,
-    /// Most transactions waiting for a nonce gap to fill.
-    pub max_queued: usize,
-    /// Most queued transactions per sender.
-    pub max_queued_per_sender: usize,
-    /// Largest accepted transaction, in bytes.
-    pub max_tx_size: usize,
-    /// Fee bump (percent) a replacement needs.
-    pub price_bump_percent: u64,
-}
-
-impl Default for PoolLimits {
-    fn default() -> Self {
-        let pool = supervm_txpool::PoolConfig::default();
-        Self {
-            max_pending: pool.max_pending,
-            max_queued: pool.max_queued,
-            max_queued_per_sender: pool.max_queued_per_sender,
-            max_tx_size: pool.max_tx_size,
-            price_bump_percent: pool.price_bump_percent,
-        }
-    }
-}
-
-impl PoolLimits {
-    /// The pool's own configuration type.
-    pub fn to_pool_config(&self) -> supervm_txpool::PoolConfig {
-        supervm_txpool::PoolConfig {
-            max_pending: self.max_pending,
-            max_queued: self.max_queued,
-            max_queued_per_sender: self.max_queued_per_sender,
-            max_tx_size: self.max_tx_size,
-            price_bump_percent: self.price_bump_percent,
         }
     }
 }

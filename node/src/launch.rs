@@ -258,7 +258,7 @@ fn open_pool(
     let reader = store.reader()?;
     let env = PoolEnv::next_block(spec, &reader)?;
     let journal = Journal::new(&data_dir.join("transactions.rlp"));
-    let pool = TxPool::new(config.pool.to_pool_config(), env, Some(journal));
+    let pool = TxPool::new(config.pool.clone(), env, Some(journal));
     let state = StoreState::new(&reader, reader.head_number());
     match pool.restore_journal(&state, threads) {
         Ok(restored) if restored.journaled > 0 => tracing::info!(

@@ -2,7 +2,8 @@
 //! revalidation on every new head.
 
 use std::{
-    collections::{BTreeMap, HashMap, VecDeque},
+    cmp::Reverse,
+    collections::{BTreeMap, BinaryHeap, HashMap, VecDeque},
     sync::Arc,
 };
 
@@ -166,6 +167,8 @@ struct Inner {
     by_hash: HashMap<B256, Arc<PooledTx>>,
     senders: HashMap<Address, SenderTxs>,
     pending_total: usize,
+    /// Encoded bytes of every pooled transaction.
+    bytes: usize,
     next_id: u64,
     dropped: VecDeque<DroppedTx>,
 }
@@ -194,6 +197,7 @@ impl Inner {
         if let Some(entry) = self.senders.get_mut(&tx.tx.sender) {
             entry.txs.remove(&tx.nonce());
         }
+        self.bytes -= tx.raw.len();
         Some(tx)
     }
 
@@ -440,6 +444,10 @@ impl TxPool {
         if replaced.is_none() {
             self.make_room(&mut inner, &candidate, nonce == next, env.base_fee)?;
         }
+        let freed = replaced
+            .and_then(|old| inner.by_hash.get(&old))
+            .map_or(0, |old| old.raw.len());
+        self.make_byte_room(&mut inner, &candidate, freed, env.base_fee)?;
         inner.next_id += 1;
         let pooled = Arc::new(candidate);
         if let Some(old) = replaced {
@@ -451,6 +459,7 @@ impl TxPool {
             .or_default()
             .txs
             .insert(nonce, pooled.clone());
+        inner.bytes += pooled.raw.len();
         inner.by_hash.insert(hash, pooled);
         inner.recount(&sender);
         let is_pending = inner
@@ -495,6 +504,64 @@ impl TxPool {
             }
             _ => Err(PoolError::Underpriced),
         }
+    }
+
+    /// Frees bytes for `candidate` when the pool's encoded size would pass `max_bytes`
+    /// (`freed`: the bytes of the transaction it replaces), evicting the cheapest
+    /// transactions of other senders, each sender's highest nonce first so no gap opens, as
+    /// long as each pays a lower tip than the candidate. Evicts nothing unless enough room
+    /// can be made.
+    fn make_byte_room(
+        &self,
+        inner: &mut Inner,
+        candidate: &PooledTx,
+        freed: usize,
+        base_fee: u64,
+    ) -> Result<(), PoolError> {
+        let after = (inner.bytes + candidate.raw.len()).saturating_sub(freed);
+        let Some(mut needed) = after.checked_sub(self.config.max_bytes).filter(|n| *n > 0) else {
+            return Ok(());
+        };
+        let candidate_tip = tip(candidate, base_fee);
+        // Each other sender's transactions, highest nonce first: the eviction order within
+        // a sender.
+        let mut tails: Vec<Vec<Arc<PooledTx>>> = inner
+            .senders
+            .iter()
+            .filter(|(sender, _)| **sender != candidate.tx.sender)
+            .map(|(_, entry)| entry.txs.values().cloned().collect())
+            .collect();
+        let mut cheapest: BinaryHeap<Reverse<(u128, Reverse<u64>, usize)>> = tails
+            .iter()
+            .enumerate()
+            .filter_map(|(i, txs)| txs.last().map(|tx| (i, tx)))
+            .map(|(i, tx)| Reverse((tip(tx, base_fee), Reverse(tx.submission_id), i)))
+            .collect();
+        let mut victims = Vec::new();
+        while needed > 0 {
+            let Some(Reverse((worst_tip, _, i))) = cheapest.pop() else {
+                return Err(PoolError::Underpriced);
+            };
+            let Some(victim) = tails.get_mut(i).and_then(Vec::pop) else {
+                continue;
+            };
+            if worst_tip >= candidate_tip {
+                return Err(PoolError::Underpriced);
+            }
+            needed = needed.saturating_sub(victim.raw.len());
+            victims.push(victim.hash);
+            if let Some(next) = tails.get(i).and_then(|txs| txs.last()) {
+                cheapest.push(Reverse((
+                    tip(next, base_fee),
+                    Reverse(next.submission_id),
+                    i,
+                )));
+            }
+        }
+        for hash in victims {
+            inner.drop_tx(&hash, DropReason::Evicted(candidate.hash));
+        }
+        Ok(())
     }
 
     /// A replacement must raise both fee fields by the bump: as signed when it pays in the

@@ -428,3 +428,48 @@ fn a_sender_cannot_pool_more_than_it_can_pay() {
     let overdraft = add(&pool, cip64(&bob, 2, 10, 1), &state).unwrap_err();
     assert_eq!(overdraft.to_string(), "transaction would cause overdraft");
 }
+
+/// The pool is bounded by encoded bytes as well as by count: a newcomer that does not fit
+/// evicts the cheapest transactions of other senders if it pays more, else it is refused.
+#[test]
+fn the_pool_is_bounded_by_bytes() {
+    let (state, env) = setup();
+    let (alice, bob, carol, dave) = (signer(1), signer(2), signer(3), signer(4));
+    let first = [
+        tx(&alice, 0, 100, 1),
+        tx(&bob, 0, 100, 2),
+        tx(&carol, 0, 100, 3),
+    ];
+    let size = |tx: &RecoveredTx| tx.tx.encoded().len();
+    let config = PoolConfig {
+        max_bytes: first.iter().map(size).sum(),
+        ..PoolConfig::default()
+    };
+    let max_bytes = config.max_bytes;
+    let pool = TxPool::new(config, env, None);
+    for tx in &first {
+        add(&pool, tx.clone(), &state).expect("fits");
+    }
+    let err = add(&pool, tx(&dave, 0, 100, 1), &state).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "transaction underpriced",
+        "no cheaper tip to evict"
+    );
+    let better = tx(&dave, 0, 100, 5);
+    add(&pool, better.clone(), &state).expect("evicts the cheapest");
+    assert!(
+        pool.get(&first[0].hash()).is_none(),
+        "alice's tip-1 transfer went first"
+    );
+    assert!(pool.get(&better.hash()).is_some());
+    let pooled: usize = pool.content().pending.iter().map(|tx| tx.raw.len()).sum();
+    assert!(
+        pooled <= max_bytes,
+        "{pooled} bytes pooled, limit {max_bytes}"
+    );
+    assert!(pool
+        .dropped()
+        .iter()
+        .all(|d| matches!(d.reason, DropReason::Evicted(by) if by == better.hash())));
+}

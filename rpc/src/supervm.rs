@@ -12,7 +12,7 @@ use supervm_vm::{
     PendingState, StoreState,
 };
 
-use crate::{block_id::number_of_tag, context::RpcContext, eth::rates_at, RpcError};
+use crate::{block_id::number_of_tag, context::RpcContext, rates::rates_at, RpcError};
 
 /// An exchange rate: `numerator / denominator` token base units per wei.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

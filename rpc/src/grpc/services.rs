@@ -21,7 +21,7 @@ use super::{
     },
     stream,
 };
-use crate::{eth::rates_at, RpcContext, RpcError};
+use crate::{rates::rates_at, RpcContext, RpcError};
 
 /// Most blocks one rate-history request may span.
 const MAX_RATE_HISTORY: u64 = 1000;

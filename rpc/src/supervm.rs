@@ -125,7 +125,7 @@ impl SupervmApiServer for Supervm {
     async fn fee_tokens(&self) -> RpcResult<Vec<FeeTokenJson>> {
         Ok(self
             .ctx
-            .read(|_, reader| {
+            .read(|_, reader| -> Result<_, RpcError> {
                 let head = reader.head_number();
                 let rates = rates_at(reader, head)?;
                 let mut state = PendingState::new(StoreState::new(reader, head));
@@ -167,7 +167,7 @@ impl SupervmApiServer for Supervm {
     async fn token_prices(&self) -> RpcResult<Vec<TokenPriceJson>> {
         Ok(self
             .ctx
-            .read(|_, reader| {
+            .read(|_, reader| -> Result<_, RpcError> {
                 let head = reader.head_number();
                 let now = reader
                     .header(head)?
@@ -206,7 +206,7 @@ impl SupervmApiServer for Supervm {
     ) -> RpcResult<Option<Vec<SnapshotEntryJson>>> {
         Ok(self
             .ctx
-            .read(move |_, reader| {
+            .read(move |_, reader| -> Result<_, RpcError> {
                 let Some(number) = number_of_tag(reader, block) else {
                     return Ok(None);
                 };

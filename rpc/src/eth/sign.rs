@@ -1,9 +1,12 @@
-//! The signer of `eth_sendTransaction`: a request from a development account, with its
-//! defaults filled in, as a signed transaction.
+//! The signer of `eth_sendTransaction`: a request from a development account, with the fields
+//! it leaves out filled in, built into a transaction by alloy's request builders and signed
+//! by the account's local signer.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxLegacy};
-use alloy_primitives::{TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_consensus::{SignableTransaction, Signed, TxType};
+use alloy_network::TxSignerSync;
+use alloy_primitives::{Address, Signature, TxKind, U256};
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer_local::PrivateKeySigner;
 use supervm_gas::next_block_base_fee;
 use supervm_primitives::{RecoveredTx, TxCip64, TxEnvelope};
 use supervm_storage::Reader;
@@ -15,9 +18,11 @@ use super::{
 use crate::{context::RpcContext, error::header_not_found, RpcError};
 
 /// Signs `request` with the development account its `from` names. Left-out fields default as
-/// geth's do: the nonce to the next pending one, the gas limit to the estimate, EIP-1559 fees
-/// to the suggested tip and twice the next base fee plus the tip (in the fee token's units for
-/// a CIP-64 request).
+/// geth's do: the nonce to the next pending one, the gas limit to the estimate, the chain id to
+/// this chain's, EIP-1559 fees to the suggested tip and twice the next base fee plus the tip
+/// (in the fee token's units for a CIP-64 request). The type is alloy's preferred one: legacy
+/// with `gasPrice`, EIP-2930 with `gasPrice` and an access list, else EIP-1559 — or CIP-64
+/// when the request names a `feeCurrency`.
 pub(super) fn sign_request(
     ctx: &RpcContext,
     reader: &Reader,
@@ -45,90 +50,45 @@ pub(super) fn sign_request(
     let state_nonce = reader.account(&from, head)?.map(|a| a.nonce).unwrap_or(0);
     let nonce = request
         .nonce
+        .take()
         .unwrap_or_else(|| ctx.pool.pending_nonce(&from, state_nonce));
-    let to = request.to.unwrap_or(TxKind::Create);
-    let input = request.input.input().cloned().unwrap_or_default();
-    let value = request.value.unwrap_or_default();
-    let gas_limit = match request.gas {
-        Some(gas) => gas,
-        None => {
-            request.nonce = None;
-            estimate_at(ctx, reader, head, &request)?
-        }
-    };
-    let envelope = match (request.gas_price, request.access_list.clone()) {
-        (Some(gas_price), None) => {
-            let tx = TxLegacy {
-                chain_id: Some(chain_id),
-                nonce,
-                gas_price,
-                gas_limit,
-                to,
-                value,
-                input,
-            };
-            let signature = signer
-                .sign_hash_sync(&tx.signature_hash())
-                .map_err(|e| RpcError::Internal(e.to_string()))?;
-            TxEnvelope::Legacy(tx.into_signed(signature))
-        }
-        (Some(gas_price), Some(access_list)) => {
-            let tx = TxEip2930 {
-                chain_id,
-                nonce,
-                gas_price,
-                gas_limit,
-                to,
-                value,
-                access_list,
-                input,
-            };
-            let signature = signer
-                .sign_hash_sync(&tx.signature_hash())
-                .map_err(|e| RpcError::Internal(e.to_string()))?;
-            TxEnvelope::Eip2930(tx.into_signed(signature))
-        }
-        (None, access_list) => {
+    if request.gas.is_none() {
+        // Estimated without the nonce, which may be ahead of the state (pending transactions).
+        request.gas = Some(estimate_at(ctx, reader, head, &request)?);
+    }
+    request.nonce = Some(nonce);
+    request.chain_id = Some(chain_id);
+    request.to = Some(request.to.unwrap_or(TxKind::Create));
+    // This chain has no blob or set-code transactions (see `TxEnvelope`): their fields are not
+    // signed, so the preferred type is legacy, EIP-2930 or EIP-1559.
+    request.blob_versioned_hashes = None;
+    request.sidecar = None;
+    request.authorization_list = None;
+    let envelope = match request.preferred_type() {
+        TxType::Legacy => signed(
+            signer,
+            request.inner.build_legacy().map_err(unbuildable)?,
+            TxEnvelope::Legacy,
+        )?,
+        TxType::Eip2930 => signed(
+            signer,
+            request.inner.build_2930().map_err(unbuildable)?,
+            TxEnvelope::Eip2930,
+        )?,
+        _ => {
             let fee_currency = fee_currency_of(&request)?;
-            let tip = match request.max_priority_fee_per_gas {
-                Some(tip) => tip,
-                None => in_fee_currency(reader, fee_currency, U256::from(suggested_tip(reader)?))?
-                    .saturating_to(),
-            };
-            let base = in_fee_currency(reader, fee_currency, U256::from(base_fee))?
-                .saturating_to::<u128>();
-            let max_fee = request
-                .max_fee_per_gas
-                .unwrap_or_else(|| base.saturating_mul(2).saturating_add(tip));
-            let tx = TxEip1559 {
-                chain_id,
-                nonce,
-                gas_limit,
-                max_fee_per_gas: max_fee,
-                max_priority_fee_per_gas: tip,
-                to,
-                value,
-                access_list: access_list.unwrap_or_default(),
-                input,
-            };
-            let sign = |hash| {
-                signer
-                    .sign_hash_sync(&hash)
-                    .map_err(|e| RpcError::Internal(e.to_string()))
-            };
+            fill_fees(reader, &mut request.inner, fee_currency, base_fee)?;
+            let tx = request.inner.build_1559().map_err(unbuildable)?;
             match fee_currency {
-                Some(token) => {
-                    let tx = TxCip64 {
+                Some(token) => signed(
+                    signer,
+                    TxCip64 {
                         inner: tx,
                         fee_currency: Some(token),
-                    };
-                    let signature = sign(tx.signature_hash())?;
-                    TxEnvelope::Cip64(tx.into_signed(signature))
-                }
-                None => {
-                    let signature = sign(tx.signature_hash())?;
-                    TxEnvelope::Eip1559(tx.into_signed(signature))
-                }
+                    },
+                    TxEnvelope::Cip64,
+                )?,
+                None => signed(signer, tx, TxEnvelope::Eip1559)?,
             }
         }
     };
@@ -136,4 +96,45 @@ pub(super) fn sign_request(
         tx: envelope,
         sender: from,
     })
+}
+
+/// Fills the EIP-1559 fees `request` leaves out: the tip defaults to the suggested one, the fee
+/// cap to twice the next block's `base_fee` plus the tip; both in `fee_currency` units (rounded
+/// up) when one is given.
+fn fill_fees(
+    reader: &Reader,
+    request: &mut TransactionRequest,
+    fee_currency: Option<Address>,
+    base_fee: u64,
+) -> Result<(), RpcError> {
+    let tip = match request.max_priority_fee_per_gas {
+        Some(tip) => tip,
+        None => in_fee_currency(reader, fee_currency, U256::from(suggested_tip(reader)?))?
+            .saturating_to(),
+    };
+    let base = in_fee_currency(reader, fee_currency, U256::from(base_fee))?.saturating_to::<u128>();
+    request.max_priority_fee_per_gas = Some(tip);
+    request.max_fee_per_gas = Some(
+        request
+            .max_fee_per_gas
+            .unwrap_or_else(|| base.saturating_mul(2).saturating_add(tip)),
+    );
+    Ok(())
+}
+
+/// Signs `tx` with `signer` and wraps the result in the envelope variant `wrap`.
+fn signed<T: SignableTransaction<Signature>>(
+    signer: &PrivateKeySigner,
+    mut tx: T,
+    wrap: fn(Signed<T>) -> TxEnvelope,
+) -> Result<TxEnvelope, RpcError> {
+    let signature = signer
+        .sign_transaction_sync(&mut tx)
+        .map_err(|e| RpcError::Internal(e.to_string()))?;
+    Ok(wrap(tx.into_signed(signature)))
+}
+
+/// A request the builder refused although every field it needs was filled in above.
+fn unbuildable(err: impl std::fmt::Display) -> RpcError {
+    RpcError::Internal(err.to_string())
 }

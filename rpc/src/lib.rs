@@ -36,6 +36,7 @@ mod rates;
 mod request_shape;
 mod server;
 mod supervm;
+mod tokens;
 mod txpool;
 
 pub use context::RpcContext;

@@ -1,7 +1,7 @@
 //! The fee-token rates a block prices fees at.
 //!
-//! Below the `eth` namespace, the `supervm` namespace, the token catalogue and the gRPC API,
-//! which all need them, so that none of those has to import another.
+//! Below the `eth` namespace and the token catalogue, which both need them, so that neither has
+//! to import the other.
 
 use std::sync::Arc;
 

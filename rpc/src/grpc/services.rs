@@ -6,7 +6,7 @@ use alloy_primitives::{Address, B256};
 use supervm_storage::Reader;
 use supervm_txpool::AcceptedTokens;
 use supervm_vm::{
-    system::{fee_preference, layout, oracle, registry},
+    system::{fee_preference, layout, registry},
     PendingState, StateAccess, StoreState,
 };
 use tokio_stream::wrappers::ReceiverStream;
@@ -21,7 +21,7 @@ use super::{
     },
     stream,
 };
-use crate::{rates::rates_at, RpcContext, RpcError};
+use crate::{tokens::catalogue, RpcContext};
 
 /// Most blocks one rate-history request may span.
 const MAX_RATE_HISTORY: u64 = 1000;
@@ -333,26 +333,24 @@ impl TokenService for Explorer {
         let tokens = self
             .ctx
             .read(|_, reader| -> Result<_, Status> {
-                let head = reader.head_number();
-                let rates = rates_at(reader, head).map_err(|e: RpcError| internal(e))?;
-                let mut state = PendingState::new(StoreState::new(reader, head));
-                let mut tokens = Vec::new();
-                for info in registry::token_infos(&mut state).map_err(internal)? {
-                    let feed = oracle::feed(&mut state, info.address).map_err(internal)?;
-                    tokens.push(proto::Token {
-                        address: info.address.to_string(),
-                        name: info.name,
-                        symbol: info.symbol,
-                        decimals: u32::from(info.decimals),
-                        enabled: info.enabled,
-                        rate: rates
-                            .get(&info.address)
+                Ok(catalogue(reader)
+                    .map_err(internal)?
+                    .tokens
+                    .into_iter()
+                    .map(|token| proto::Token {
+                        address: token.listing.address.to_string(),
+                        name: token.listing.name,
+                        symbol: token.listing.symbol,
+                        decimals: u32::from(token.listing.decimals),
+                        enabled: token.listing.enabled,
+                        rate: token
+                            .listing
+                            .rate
                             .map(|r| rate_message(r.numerator(), r.denominator())),
-                        status: feed.status.display(info.enabled).to_string(),
-                        total_supply: info.total_supply.to_string(),
-                    });
-                }
-                Ok(tokens)
+                        status: token.status.to_string(),
+                        total_supply: token.listing.total_supply.to_string(),
+                    })
+                    .collect())
             })
             .await?;
         Ok(Response::new(proto::ListTokensResponse { tokens }))

@@ -122,6 +122,7 @@ pub(super) fn receipt(reader: &Reader, hash: B256) -> Result<Option<RpcReceipt>,
     ))
 }
 
+/// The transaction at `index` of block `number`, with its position and effective gas price.
 fn transaction_at(
     reader: &Reader,
     number: u64,

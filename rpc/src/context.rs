@@ -7,12 +7,10 @@ use alloy_signer_local::PrivateKeySigner;
 use parking_lot::RwLock;
 use supervm_consensus::SealerHandle;
 use supervm_primitives::{ChainSpec, ExecutedBlock};
-use supervm_storage::{Reader, Store};
+use supervm_storage::{Reader, StorageError, Store};
 use supervm_txpool::{MinerPolicy, TxPool};
 use supervm_vm::ContractRuntime;
-use tokio::sync::broadcast;
-
-use crate::RpcError;
+use tokio::{sync::broadcast, task::JoinError};
 
 /// Handles to the node's parts that the RPC reads from and writes to.
 pub struct RpcContext {
@@ -38,20 +36,32 @@ pub struct RpcContext {
     pub contracts: Arc<ContractRuntime>,
 }
 
+/// Why a read on the blocking pool gave no answer. JSON-RPC and gRPC each turn it into their own
+/// error type (`From<ReadFailure>`), which lets both share [`RpcContext::read`].
+#[derive(Debug)]
+pub(crate) enum ReadFailure {
+    /// The storage snapshot could not be opened.
+    Snapshot(StorageError),
+    /// The task running the read panicked or was cancelled.
+    Task(JoinError),
+}
+
 impl RpcContext {
     /// Runs a read against a fresh storage snapshot on the blocking pool, so slow disk reads
-    /// never stall the server's async workers.
-    pub(crate) async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, RpcError>
+    /// never stall the server's async workers. `E` is the caller's error type: `RpcError` for
+    /// JSON-RPC handlers, `tonic::Status` for gRPC ones.
+    pub(crate) async fn read<T, E, F>(self: &Arc<Self>, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Self, &Reader) -> Result<T, RpcError> + Send + 'static,
+        E: From<ReadFailure> + Send + 'static,
+        F: FnOnce(&Self, &Reader) -> Result<T, E> + Send + 'static,
     {
         let ctx = self.clone();
         tokio::task::spawn_blocking(move || {
-            let reader = ctx.store.reader()?;
+            let reader = ctx.store.reader().map_err(ReadFailure::Snapshot)?;
             f(&ctx, &reader)
         })
         .await
-        .map_err(|err| RpcError::Internal(format!("read task failed: {err}")))?
+        .map_err(ReadFailure::Task)?
     }
 }

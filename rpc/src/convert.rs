@@ -179,9 +179,13 @@ fn each_receipt<T>(
 
 /// The logs of a block's receipts with their positions, in block order.
 pub(crate) fn block_logs(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<Vec<RpcLog>> {
-    each_receipt(block, receipts, |at, index, first_log_index, tx, receipt| {
-        tx_logs(at, tx.hash(), index, first_log_index, receipt)
-    })
+    each_receipt(
+        block,
+        receipts,
+        |at, index, first_log_index, tx, receipt| {
+            tx_logs(at, tx.hash(), index, first_log_index, receipt)
+        },
+    )
 }
 
 /// All receipts of a block in RPC form.

@@ -6,6 +6,8 @@ use supervm_storage::StorageError;
 use supervm_txpool::PoolError;
 use supervm_vm::{InvalidTx, StateError, TxOutcome};
 
+use crate::context::ReadFailure;
+
 /// Code of invalid method parameters.
 pub const INVALID_PARAMS: i32 = -32602;
 /// Code of internal errors.
@@ -67,6 +69,15 @@ impl From<StorageError> for RpcError {
     fn from(err: StorageError) -> Self {
         tracing::error!(%err, "storage error while answering an RPC request");
         Self::Internal(err.to_string())
+    }
+}
+
+impl From<ReadFailure> for RpcError {
+    fn from(failure: ReadFailure) -> Self {
+        match failure {
+            ReadFailure::Snapshot(err) => err.into(),
+            ReadFailure::Task(err) => Self::Internal(format!("read task failed: {err}")),
+        }
     }
 }
 

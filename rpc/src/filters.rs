@@ -81,7 +81,10 @@ impl EthFilter {
     }
 
     async fn install(&self, kind: FilterKind) -> Result<U256, RpcError> {
-        let head = self.ctx.read(|_, reader| Ok(reader.head_number())).await?;
+        let head = self
+            .ctx
+            .read(|_, reader| -> Result<_, RpcError> { Ok(reader.head_number()) })
+            .await?;
         let mut filters = self.filters.lock();
         filters.retain(|_, f| f.last_poll.elapsed() < FILTER_TIMEOUT);
         let id = loop {
@@ -194,7 +197,7 @@ impl EthFilterApiServer for EthFilter {
         };
         let (changes, next) = self
             .ctx
-            .read(move |_, reader| {
+            .read(move |_, reader| -> Result<_, RpcError> {
                 let head = reader.head_number();
                 if from > head {
                     return Ok((FilterChanges::Empty, from));

@@ -27,15 +27,16 @@ mod convert;
 mod dev;
 mod error;
 mod eth;
-mod fees;
 mod filters;
 pub mod grpc;
 mod metrics;
 mod net;
 mod pubsub;
+mod rates;
 mod request_shape;
 mod server;
 mod supervm;
+mod tokens;
 mod txpool;
 
 pub use context::RpcContext;

@@ -6,13 +6,17 @@ use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, U256};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use serde::Serialize;
+use supervm_gas::Rate;
 use supervm_oracle::PRICE_SCALE;
-use supervm_vm::{
-    system::{self, oracle, registry},
-    PendingState, StoreState,
-};
+use supervm_storage::Reader;
+use supervm_vm::system;
 
-use crate::{block_id::number_of_tag, context::RpcContext, eth::rates_at, RpcError};
+use crate::{
+    block_id::number_of_tag,
+    context::RpcContext,
+    tokens::{catalogue, Listing},
+    RpcError,
+};
 
 /// An exchange rate: `numerator / denominator` token base units per wei.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -94,6 +98,65 @@ pub struct SystemContractsJson {
     pub oracle: Address,
 }
 
+impl From<Rate> for RateJson {
+    fn from(rate: Rate) -> Self {
+        Self {
+            numerator: rate.numerator(),
+            denominator: rate.denominator(),
+        }
+    }
+}
+
+impl From<Listing> for FeeTokenJson {
+    fn from(listing: Listing) -> Self {
+        Self {
+            address: listing.address,
+            symbol: listing.symbol,
+            name: listing.name,
+            decimals: listing.decimals,
+            enabled: listing.enabled,
+            usable_for_fees: listing.rate.is_some(),
+            rate: listing.rate.map(RateJson::from),
+            total_supply: listing.total_supply,
+        }
+    }
+}
+
+/// `supervm_feeTokens`: the whole catalogue, native coin first.
+fn fee_tokens(reader: &Reader) -> Result<Vec<FeeTokenJson>, RpcError> {
+    let catalogue = catalogue(reader)?;
+    Ok(std::iter::once(catalogue.native)
+        .chain(catalogue.tokens.into_iter().map(|token| token.listing))
+        .map(FeeTokenJson::from)
+        .collect())
+}
+
+/// `supervm_tokenPrices`: the registered tokens of the catalogue with their oracle feeds; report
+/// ages count from the head block's timestamp.
+fn token_prices(reader: &Reader) -> Result<Vec<TokenPriceJson>, RpcError> {
+    let now = reader
+        .header(reader.head_number())?
+        .map(|h| h.timestamp)
+        .unwrap_or_default();
+    Ok(catalogue(reader)?
+        .tokens
+        .into_iter()
+        .map(|token| TokenPriceJson {
+            address: token.listing.address,
+            symbol: token.listing.symbol,
+            rate: token.feed.rate.map(RateJson::from),
+            median: token.feed.median.map(|m| RateJson {
+                numerator: m,
+                denominator: PRICE_SCALE,
+            }),
+            report_count: token.feed.report_count,
+            newest_report_age: token.feed.newest_report.map(|at| now.saturating_sub(at)),
+            last_update: token.feed.last_update,
+            status: token.status,
+        })
+        .collect())
+}
+
 /// `supervm_*`.
 #[rpc(server, namespace = "supervm")]
 pub trait SupervmApi {
@@ -123,81 +186,11 @@ pub(crate) struct Supervm {
 #[jsonrpsee::core::async_trait]
 impl SupervmApiServer for Supervm {
     async fn fee_tokens(&self) -> RpcResult<Vec<FeeTokenJson>> {
-        Ok(self
-            .ctx
-            .read(|_, reader| {
-                let head = reader.head_number();
-                let rates = rates_at(reader, head)?;
-                let mut state = PendingState::new(StoreState::new(reader, head));
-                let internal = |e: supervm_vm::StateError| RpcError::Internal(e.to_string());
-                let mut list = vec![FeeTokenJson {
-                    address: Address::ZERO,
-                    symbol: "ETH".into(),
-                    name: "Ether".into(),
-                    decimals: 18,
-                    enabled: true,
-                    usable_for_fees: true,
-                    rate: Some(RateJson {
-                        numerator: U256::from(1),
-                        denominator: U256::from(1),
-                    }),
-                    total_supply: U256::ZERO,
-                }];
-                for info in registry::token_infos(&mut state).map_err(internal)? {
-                    let rate = rates.get(&info.address);
-                    list.push(FeeTokenJson {
-                        address: info.address,
-                        symbol: info.symbol,
-                        name: info.name,
-                        decimals: info.decimals,
-                        enabled: info.enabled,
-                        usable_for_fees: rate.is_some(),
-                        rate: rate.map(|r| RateJson {
-                            numerator: r.numerator(),
-                            denominator: r.denominator(),
-                        }),
-                        total_supply: info.total_supply,
-                    });
-                }
-                Ok(list)
-            })
-            .await?)
+        Ok(self.ctx.read(|_, reader| fee_tokens(reader)).await?)
     }
 
     async fn token_prices(&self) -> RpcResult<Vec<TokenPriceJson>> {
-        Ok(self
-            .ctx
-            .read(|_, reader| {
-                let head = reader.head_number();
-                let now = reader
-                    .header(head)?
-                    .map(|h| h.timestamp)
-                    .unwrap_or_default();
-                let mut state = PendingState::new(StoreState::new(reader, head));
-                let internal = |e: supervm_vm::StateError| RpcError::Internal(e.to_string());
-                let mut list = Vec::new();
-                for info in registry::token_infos(&mut state).map_err(internal)? {
-                    let feed = oracle::feed(&mut state, info.address).map_err(internal)?;
-                    list.push(TokenPriceJson {
-                        address: info.address,
-                        symbol: info.symbol,
-                        rate: feed.rate.map(|r| RateJson {
-                            numerator: r.numerator(),
-                            denominator: r.denominator(),
-                        }),
-                        median: feed.median.map(|m| RateJson {
-                            numerator: m,
-                            denominator: PRICE_SCALE,
-                        }),
-                        report_count: feed.report_count,
-                        newest_report_age: feed.newest_report.map(|at| now.saturating_sub(at)),
-                        last_update: feed.last_update,
-                        status: feed.status.display(info.enabled),
-                    });
-                }
-                Ok(list)
-            })
-            .await?)
+        Ok(self.ctx.read(|_, reader| token_prices(reader)).await?)
     }
 
     async fn rate_snapshot(
@@ -206,7 +199,7 @@ impl SupervmApiServer for Supervm {
     ) -> RpcResult<Option<Vec<SnapshotEntryJson>>> {
         Ok(self
             .ctx
-            .read(move |_, reader| {
+            .read(move |_, reader| -> Result<_, RpcError> {
                 let Some(number) = number_of_tag(reader, block) else {
                     return Ok(None);
                 };

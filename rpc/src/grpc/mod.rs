@@ -12,8 +12,9 @@ use std::{net::SocketAddr, sync::Arc};
 
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::Status;
 
-use crate::RpcContext;
+use crate::{context::ReadFailure, RpcContext};
 
 /// Generated protobuf types and service traits.
 #[allow(missing_docs, clippy::all)]
@@ -23,6 +24,15 @@ pub mod proto {
     /// The encoded file descriptor set, for server reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("explorer_descriptor");
+}
+
+impl From<ReadFailure> for Status {
+    fn from(failure: ReadFailure) -> Self {
+        match failure {
+            ReadFailure::Snapshot(err) => Status::internal(err.to_string()),
+            ReadFailure::Task(err) => Status::internal(err.to_string()),
+        }
+    }
 }
 
 /// A reflection builder that knows the explorer services and both reflection services, so a

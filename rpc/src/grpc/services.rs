@@ -6,7 +6,7 @@ use alloy_primitives::{Address, B256};
 use supervm_storage::Reader;
 use supervm_txpool::AcceptedTokens;
 use supervm_vm::{
-    system::{fee_preference, layout, oracle, registry},
+    system::{fee_preference, layout, registry},
     PendingState, StateAccess, StoreState,
 };
 use tokio_stream::wrappers::ReceiverStream;
@@ -21,7 +21,7 @@ use super::{
     },
     stream,
 };
-use crate::{eth::rates_at, RpcContext, RpcError};
+use crate::{tokens::catalogue, RpcContext};
 
 /// Most blocks one rate-history request may span.
 const MAX_RATE_HISTORY: u64 = 1000;
@@ -42,23 +42,6 @@ fn parse<T: FromStr>(field: &str, value: &str) -> Result<T, Status> {
     value
         .parse()
         .map_err(|_| Status::invalid_argument(format!("{field}: {value:?} is not valid")))
-}
-
-impl Explorer {
-    /// Runs `f` on a fresh storage snapshot on the blocking pool.
-    async fn read<T, F>(&self, f: F) -> Result<T, Status>
-    where
-        T: Send + 'static,
-        F: FnOnce(&RpcContext, &Reader) -> Result<T, Status> + Send + 'static,
-    {
-        let ctx = self.ctx.clone();
-        tokio::task::spawn_blocking(move || {
-            let reader = ctx.store.reader().map_err(internal)?;
-            f(&ctx, &reader)
-        })
-        .await
-        .map_err(internal)?
-    }
 }
 
 pub(super) fn block_at(reader: &Reader, number: u64, full: bool) -> Result<proto::Block, Status> {
@@ -96,6 +79,7 @@ impl BlockService for Explorer {
             .id
             .ok_or_else(|| Status::invalid_argument("id: give a block number or hash"))?;
         let block = self
+            .ctx
             .read(move |_, reader| match id {
                 proto::get_block_request::Id::Number(number) => block_at(reader, number, full),
                 proto::get_block_request::Id::Hash(hash) => {
@@ -117,7 +101,8 @@ impl BlockService for Explorer {
     ) -> Result<Response<proto::Block>, Status> {
         let full = request.into_inner().full_transactions;
         Ok(Response::new(
-            self.read(move |_, reader| block_at(reader, reader.head_number(), full))
+            self.ctx
+                .read(move |_, reader| block_at(reader, reader.head_number(), full))
                 .await?,
         ))
     }
@@ -130,7 +115,8 @@ impl BlockService for Explorer {
         let size = page::page_size(request.page_size)?;
         let cursor = page::cursor("blocks", &request.page_token)?;
         let response = self
-            .read(move |_, reader| {
+            .ctx
+            .read(move |_, reader| -> Result<_, Status> {
                 let head = reader.head_number();
                 let numbers: Vec<u64> = if request.ascending {
                     let start = cursor.map(|(n, _)| n).unwrap_or(0);
@@ -178,7 +164,8 @@ impl TransactionService for Explorer {
     ) -> Result<Response<proto::Transaction>, Status> {
         let hash: B256 = parse("hash", &request.into_inner().hash)?;
         Ok(Response::new(
-            self.read(move |_, reader| transaction_by_hash(reader, &hash))
+            self.ctx
+                .read(move |_, reader| transaction_by_hash(reader, &hash))
                 .await?,
         ))
     }
@@ -189,7 +176,8 @@ impl TransactionService for Explorer {
     ) -> Result<Response<proto::Receipt>, Status> {
         let hash: B256 = parse("hash", &request.into_inner().hash)?;
         let receipt = self
-            .read(move |_, reader| {
+            .ctx
+            .read(move |_, reader| -> Result<_, Status> {
                 let (_, location) = reader
                     .transaction(&hash)
                     .map_err(internal)?
@@ -223,7 +211,8 @@ impl TransactionService for Explorer {
             .unwrap_or(0);
         let number = request.block_number;
         let response = self
-            .read(move |_, reader| {
+            .ctx
+            .read(move |_, reader| -> Result<_, Status> {
                 let block = reader
                     .block(number)
                     .map_err(internal)?
@@ -264,7 +253,8 @@ impl AccountService for Explorer {
     ) -> Result<Response<proto::Account>, Status> {
         let address: Address = parse("address", &request.into_inner().address)?;
         let account = self
-            .read(move |_, reader| {
+            .ctx
+            .read(move |_, reader| -> Result<_, Status> {
                 let head = reader.head_number();
                 let mut state = PendingState::new(StoreState::new(reader, head));
                 let account = state.account(address).map_err(internal)?;
@@ -304,7 +294,8 @@ impl AccountService for Explorer {
         let size = page::page_size(request.page_size)?;
         let before = page::cursor("account-txs", &request.page_token)?.map(|(b, i)| (b, i as u32));
         let response = self
-            .read(move |_, reader| {
+            .ctx
+            .read(move |_, reader| -> Result<_, Status> {
                 let mut entries = reader
                     .account_transactions(&address, before, size + 1)
                     .map_err(internal)?;
@@ -340,27 +331,26 @@ impl TokenService for Explorer {
         _request: Request<proto::ListTokensRequest>,
     ) -> Result<Response<proto::ListTokensResponse>, Status> {
         let tokens = self
-            .read(|_, reader| {
-                let head = reader.head_number();
-                let rates = rates_at(reader, head).map_err(|e: RpcError| internal(e))?;
-                let mut state = PendingState::new(StoreState::new(reader, head));
-                let mut tokens = Vec::new();
-                for info in registry::token_infos(&mut state).map_err(internal)? {
-                    let feed = oracle::feed(&mut state, info.address).map_err(internal)?;
-                    tokens.push(proto::Token {
-                        address: info.address.to_string(),
-                        name: info.name,
-                        symbol: info.symbol,
-                        decimals: u32::from(info.decimals),
-                        enabled: info.enabled,
-                        rate: rates
-                            .get(&info.address)
+            .ctx
+            .read(|_, reader| -> Result<_, Status> {
+                Ok(catalogue(reader)
+                    .map_err(internal)?
+                    .tokens
+                    .into_iter()
+                    .map(|token| proto::Token {
+                        address: token.listing.address.to_string(),
+                        name: token.listing.name,
+                        symbol: token.listing.symbol,
+                        decimals: u32::from(token.listing.decimals),
+                        enabled: token.listing.enabled,
+                        rate: token
+                            .listing
+                            .rate
                             .map(|r| rate_message(r.numerator(), r.denominator())),
-                        status: feed.status.display(info.enabled).to_string(),
-                        total_supply: info.total_supply.to_string(),
-                    });
-                }
-                Ok(tokens)
+                        status: token.status.to_string(),
+                        total_supply: token.listing.total_supply.to_string(),
+                    })
+                    .collect())
             })
             .await?;
         Ok(Response::new(proto::ListTokensResponse { tokens }))
@@ -384,7 +374,8 @@ impl TokenService for Explorer {
             )));
         }
         let points = self
-            .read(move |_, reader| {
+            .ctx
+            .read(move |_, reader| -> Result<_, Status> {
                 let head = reader.head_number();
                 if from > head {
                     return Err(Status::not_found(format!("block {from} not found")));
@@ -418,7 +409,8 @@ impl NodeService for Explorer {
         _request: Request<proto::GetNodeInfoRequest>,
     ) -> Result<Response<proto::NodeInfo>, Status> {
         let (head_number, head_hash) = self
-            .read(|_, reader| {
+            .ctx
+            .read(|_, reader| -> Result<_, Status> {
                 let head = reader.head_number();
                 Ok((
                     head,

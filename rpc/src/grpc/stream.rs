@@ -41,12 +41,7 @@ async fn stored(
     ctx: &Arc<RpcContext>,
     number: u64,
 ) -> Result<(u64, Option<ExecutedBlock>), Status> {
-    let ctx = ctx.clone();
-    tokio::task::spawn_blocking(move || {
-        let reader = ctx
-            .store
-            .reader()
-            .map_err(|e| Status::internal(e.to_string()))?;
+    ctx.read(move |_, reader| {
         let head = reader.head_number();
         if number > head {
             return Ok((head, None));
@@ -60,7 +55,6 @@ async fn stored(
         Ok((head, block.map(|block| ExecutedBlock { block, receipts })))
     })
     .await
-    .map_err(|e| Status::internal(e.to_string()))?
 }
 
 /// Sends the message of block `number`; `false` when the stream is over (client gone or too

@@ -1,12 +1,18 @@
-//! Fee suggestions (`eth_gasPrice`, `eth_maxPriorityFeePerGas`) and `eth_feeHistory`.
+//! Fees: the suggestions `eth_gasPrice` and `eth_maxPriorityFeePerGas` (in wei, or in a fee
+//! token's units as on Celo) and `eth_feeHistory`.
 
-use alloy_primitives::U256;
+use alloy_eips::BlockNumberOrTag;
+use alloy_primitives::{Address, U256, U64};
 use alloy_rpc_types_eth::FeeHistory;
 use supervm_gas::next_block_base_fee;
 use supervm_primitives::{ChainSpec, SealedBlock};
 use supervm_storage::Reader;
+use supervm_vm::{PendingState, StoreState};
 
-use crate::{eth::rates_at, RpcError};
+use crate::{
+    block_id::number_of_tag, context::RpcContext, error::header_not_found, rates::rates_at,
+    RpcError,
+};
 
 /// Blocks the tip suggestion looks back over (geth's default).
 const SUGGESTION_BLOCKS: u64 = 20;
@@ -15,11 +21,74 @@ const SUGGESTION_PERCENTILE: usize = 60;
 /// Suggested tip when recent blocks hold no transactions: 1 gwei, geth's floor default.
 const DEFAULT_TIP: u128 = 1_000_000_000;
 /// Most blocks one `eth_feeHistory` call may cover (geth's limit).
-pub(crate) const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
+const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
+
+/// `eth_gasPrice`: the next block's base fee plus the suggested tip, in `fee_currency` units
+/// when one is given.
+pub(super) fn gas_price(
+    ctx: &RpcContext,
+    reader: &Reader,
+    fee_currency: Option<Address>,
+) -> Result<U256, RpcError> {
+    let head = reader
+        .header(reader.head_number())?
+        .ok_or_else(header_not_found)?;
+    let base = next_block_base_fee(&ctx.spec, &head);
+    let price = U256::from(u128::from(base) + suggested_tip(reader)?);
+    in_fee_currency(reader, fee_currency, price)
+}
+
+/// `eth_maxPriorityFeePerGas`: the suggested tip, in `fee_currency` units when one is given.
+pub(super) fn max_priority_fee_per_gas(
+    reader: &Reader,
+    fee_currency: Option<Address>,
+) -> Result<U256, RpcError> {
+    in_fee_currency(reader, fee_currency, U256::from(suggested_tip(reader)?))
+}
+
+/// `eth_feeHistory`: `block_count` blocks ending at `newest_block`; nothing for a count of 0.
+pub(super) fn fee_history(
+    ctx: &RpcContext,
+    reader: &Reader,
+    block_count: U64,
+    newest_block: BlockNumberOrTag,
+    reward_percentiles: Option<Vec<f64>>,
+) -> Result<FeeHistory, RpcError> {
+    let newest = number_of_tag(reader, newest_block).ok_or_else(header_not_found)?;
+    let count = block_count.to::<u64>();
+    if count == 0 {
+        return Ok(FeeHistory::default());
+    }
+    history(
+        &ctx.spec,
+        reader,
+        count,
+        newest,
+        reward_percentiles.as_deref(),
+    )
+}
+
+/// A native per-gas price expressed in `fee_currency` units (rounded up, so a transaction
+/// built from it is not underpriced); unchanged for the native coin.
+pub(super) fn in_fee_currency(
+    reader: &Reader,
+    fee_currency: Option<Address>,
+    native: U256,
+) -> Result<U256, RpcError> {
+    let Some(token) = fee_currency.filter(|t| *t != Address::ZERO) else {
+        return Ok(native);
+    };
+    let head = reader.head_number();
+    let rates = rates_at(reader, head)?;
+    let mut state = PendingState::new(StoreState::new(reader, head));
+    let rate = supervm_vm::fee_token::usable(&mut state, token, &rates)?;
+    rate.to_token_ceil(native)
+        .ok_or_else(|| RpcError::Server("fee overflows 256 bits at the current rate".into()))
+}
 
 /// The tip to suggest: the 60th percentile of the tips paid in the last 20 blocks, or
 /// 1 gwei when those blocks hold no transactions.
-pub(crate) fn suggested_tip(reader: &Reader) -> Result<u128, RpcError> {
+pub(super) fn suggested_tip(reader: &Reader) -> Result<u128, RpcError> {
     let head = reader.head_number();
     let mut tips = Vec::new();
     for number in head.saturating_sub(SUGGESTION_BLOCKS - 1)..=head {
@@ -62,8 +131,9 @@ fn native_tips(reader: &Reader, block: &SealedBlock) -> Result<Vec<(u128, u64)>,
     Ok(tips)
 }
 
-/// `eth_feeHistory` over `count` blocks ending at `newest`.
-pub(crate) fn fee_history(
+/// The fee history of `count` blocks ending at `newest` (capped at
+/// [`MAX_FEE_HISTORY_BLOCKS`] and at the genesis).
+fn history(
     spec: &ChainSpec,
     reader: &Reader,
     count: u64,
@@ -88,9 +158,7 @@ pub(crate) fn fee_history(
     let mut rewards = Vec::new();
     let mut last_header = None;
     for number in oldest..=newest {
-        let block = reader
-            .block(number)?
-            .ok_or_else(crate::error::header_not_found)?;
+        let block = reader.block(number)?.ok_or_else(header_not_found)?;
         let header = &block.header;
         let base = header.base_fee_per_gas.unwrap_or(0);
         history.base_fee_per_gas.push(u128::from(base));

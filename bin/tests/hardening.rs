@@ -110,3 +110,115 @@ async fn large_transactions_cannot_grow_the_pool_past_its_byte_limit() {
     let status = rpc.call("txpool_status", json!([])).await;
     assert_eq!(status["pending"], json!("0x3"), "{status}");
 }
+
+/// Sends `count` sUSD transfers (each logs one `Transfer`) from dev account 0, one block each.
+async fn token_transfers(node: &TestNode, count: usize) {
+    let rpc = node.rpc();
+    for _ in 0..count {
+        let hash = rpc
+            .send_eip1559(
+                &node.signer(0),
+                SUSD,
+                U256::ZERO,
+                erc20::transfer(Address::repeat_byte(0x45), U256::from(1u8)),
+                100_000,
+                100 * GWEI,
+                GWEI,
+            )
+            .await
+            .expect("token transfer admitted");
+        rpc.wait_receipt_json(hash).await;
+    }
+}
+
+/// `eth_getLogs` answers are bounded: past `[rpc] max_logs_per_query` the query is refused
+/// with the range that fits, as reth does, instead of the node collecting every log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_queries_are_bounded_and_name_the_range_that_fits() {
+    let node = TestNode::start(|c| c.rpc.max_logs_per_query = 2).await;
+    let rpc = node.rpc();
+    token_transfers(&node, 3).await;
+    let all = json!([{"address": SUSD, "fromBlock": "0x0", "toBlock": "latest"}]);
+    let err = rpc.call_err("eth_getLogs", all).await;
+    assert_eq!(err.code, -32000);
+    assert!(
+        err.message
+            .starts_with("query exceeds max results 2 logs or 16777216 bytes of log data, retry with the range 0-2"),
+        "{}",
+        err.message
+    );
+    let fits = rpc
+        .call(
+            "eth_getLogs",
+            json!([{"address": SUSD, "fromBlock": "0x0", "toBlock": "0x2"}]),
+        )
+        .await;
+    assert_eq!(fits.as_array().map(Vec::len), Some(2), "{fits}");
+
+    let addresses: Vec<Address> = (0..1001u64)
+        .map(|i| Address::from_word(B256::from(U256::from(i))))
+        .collect();
+    let oversized = json!([{"address": addresses}]);
+    let err = rpc.call_err("eth_getLogs", oversized).await;
+    assert_eq!(err.code, -32602);
+    assert_eq!(
+        err.message,
+        "exceed max addresses: 1001 given, the limit is 1000"
+    );
+}
+
+/// Polling filters are bounded in number and size, and an idle one expires on time even
+/// when no other filter is installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_filters_are_bounded_and_expire() {
+    let node = TestNode::start(|c| {
+        c.rpc.max_filters = 2;
+        c.rpc.filter_timeout_secs = 1;
+    })
+    .await;
+    let rpc = node.rpc();
+    let first = rpc.call("eth_newBlockFilter", json!([])).await;
+    rpc.call("eth_newFilter", json!([{}])).await;
+    let err = rpc.call_err("eth_newBlockFilter", json!([])).await;
+    assert!(
+        err.message
+            .starts_with("too many filters: 2 are installed, the limit is 2"),
+        "{}",
+        err.message
+    );
+    let topics: Vec<B256> = (0..1001u64).map(|i| B256::from(U256::from(i))).collect();
+    let err = rpc
+        .call_err("eth_newFilter", json!([{"topics": [topics]}]))
+        .await;
+    assert_eq!(
+        err.message,
+        "exceed max topics per search position: the limit is 1000"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    let err = rpc.call_err("eth_getFilterChanges", json!([first])).await;
+    assert_eq!(
+        err.message, "filter not found",
+        "expired without a new install"
+    );
+    rpc.call("eth_newBlockFilter", json!([])).await;
+}
+
+/// One WebSocket connection cannot hold more than `[rpc] max_subscriptions_per_connection`
+/// subscriptions (each would copy every matching log of every block).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_per_connection_are_bounded() {
+    let node = TestNode::start(|c| c.rpc.max_subscriptions_per_connection = 3).await;
+    let mut ws = WsClient::connect(&node.ws_url()).await;
+    for _ in 0..3 {
+        let id = ws.call("eth_subscribe", json!(["logs", {}])).await;
+        assert!(id.is_string(), "{id}");
+    }
+    let refused = ws.request("eth_subscribe", json!(["logs", {}])).await;
+    assert!(refused.get("error").is_some(), "{refused}");
+    assert_eq!(
+        ws.call("eth_blockNumber", json!([])).await,
+        json!("0x0"),
+        "the connection still serves calls"
+    );
+}

@@ -87,6 +87,20 @@ pub struct RpcConfig {
     pub max_connections: u32,
     /// Maximum requests in one batch.
     pub max_batch_size: u32,
+    /// Most `eth_subscribe` subscriptions one WebSocket connection may hold.
+    pub max_subscriptions_per_connection: u32,
+    /// Most notifications queued for a WebSocket connection that does not read them.
+    pub ws_message_buffer: u32,
+    /// Most polling filters (`eth_newFilter`, `eth_newBlockFilter`) installed at once.
+    pub max_filters: usize,
+    /// Most blocks one `eth_getLogs` (or log filter poll) may scan.
+    pub max_log_block_range: u64,
+    /// Most logs one `eth_getLogs` answer may hold.
+    pub max_logs_per_query: usize,
+    /// Most bytes of log data one `eth_getLogs` answer may hold.
+    pub max_log_bytes_per_query: usize,
+    /// Seconds after which a polling filter nobody polls is removed.
+    pub filter_timeout_secs: u64,
     /// Serve the admin namespaces (`miner_*`, `evm_*`) even on a non-loopback address.
     pub allow_remote_admin: bool,
 }
@@ -101,8 +115,31 @@ impl Default for RpcConfig {
             max_response_body_bytes: 100 * 1024 * 1024,
             max_connections: 500,
             max_batch_size: 1000,
+            max_subscriptions_per_connection: 64,
+            ws_message_buffer: 64,
+            max_filters: 1000,
+            max_log_block_range: 100_000,
+            max_logs_per_query: 10_000,
+            max_log_bytes_per_query: 16 * 1024 * 1024,
+            filter_timeout_secs: 300,
             allow_remote_admin: false,
         }
+    }
+}
+
+impl RpcConfig {
+    /// Checks the values the server cannot run with.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.ws_message_buffer == 0 {
+            return Err("[rpc] ws_message_buffer is 0: it must be at least 1".into());
+        }
+        if self.filter_timeout_secs == 0 {
+            return Err("[rpc] filter_timeout_secs is 0: it must be at least 1".into());
+        }
+        if self.max_log_block_range == 0 {
+            return Err("[rpc] max_log_block_range is 0: it must be at least 1".into());
+        }
+        Ok(())
     }
 }
 

@@ -105,6 +105,7 @@ impl Node {
         node_metrics.set_head(store.reader()?.head_number());
         let rpc_metrics = RpcMetrics::register(&mut registry);
         config.mining.validate().map_err(NodeError::Config)?;
+        config.rpc.validate().map_err(NodeError::Config)?;
         let policy = Arc::new(RwLock::new(config.mining.policy()));
         let executor = config.execution.executor();
         let contracts = Arc::new(config.execution.contracts().map_err(NodeError::Config)?);
@@ -155,6 +156,15 @@ impl Node {
             max_response_body_bytes: config.rpc.max_response_body_bytes,
             max_connections: config.rpc.max_connections,
             max_batch_size: config.rpc.max_batch_size,
+            max_subscriptions_per_connection: config.rpc.max_subscriptions_per_connection,
+            ws_message_buffer: config.rpc.ws_message_buffer,
+            logs: supervm_rpc::LogLimits {
+                max_block_range: config.rpc.max_log_block_range,
+                max_logs: config.rpc.max_logs_per_query,
+                max_log_bytes: config.rpc.max_log_bytes_per_query,
+                max_filters: config.rpc.max_filters,
+                filter_timeout: std::time::Duration::from_secs(config.rpc.filter_timeout_secs),
+            },
             admin: config.rpc.allow_remote_admin || config.rpc.addr.is_loopback(),
         };
         let context = Arc::new(context);

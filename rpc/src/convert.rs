@@ -4,7 +4,7 @@ use alloy_consensus::{
     transaction::Recovered, BlockBody, Receipt, ReceiptWithBloom, Transaction as _,
 };
 use alloy_consensus_any::AnyReceiptEnvelope;
-use alloy_primitives::{B256, U256};
+use alloy_primitives::{Log, B256, U256};
 use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{
     Block, BlockTransactions, Header as RpcHeader, Log as RpcLog, Transaction, TransactionReceipt,
@@ -142,17 +142,22 @@ fn tx_logs(
 ) -> Vec<RpcLog> {
     (first_log_index..)
         .zip(&receipt.logs)
-        .map(|(log_index, log)| RpcLog {
-            inner: log.clone(),
-            block_hash: Some(block.hash),
-            block_number: Some(block.number),
-            block_timestamp: Some(block.timestamp),
-            transaction_hash: Some(tx_hash),
-            transaction_index: Some(tx_index as u64),
-            log_index: Some(log_index),
-            removed: false,
-        })
+        .map(|(log_index, log)| rpc_log(block, tx_hash, tx_index, log_index, log))
         .collect()
+}
+
+/// One log in RPC form, at its place in the block.
+fn rpc_log(block: BlockRef, tx_hash: B256, tx_index: usize, log_index: u64, log: &Log) -> RpcLog {
+    RpcLog {
+        inner: log.clone(),
+        block_hash: Some(block.hash),
+        block_number: Some(block.number),
+        block_timestamp: Some(block.timestamp),
+        transaction_hash: Some(tx_hash),
+        transaction_index: Some(tx_index as u64),
+        log_index: Some(log_index),
+        removed: false,
+    }
 }
 
 /// Applies `f` to each transaction of a block with its receipt, its index and the index of
@@ -177,15 +182,28 @@ fn each_receipt<T>(
         .collect()
 }
 
-/// The logs of a block's receipts with their positions, in block order.
-pub(crate) fn block_logs(block: &SealedBlock, receipts: &[StoredReceipt]) -> Vec<Vec<RpcLog>> {
+/// The logs of a block that `wanted` accepts, with their block-wide positions, in block
+/// order. Only those are copied: a subscription or query that matches nothing in a block of
+/// large logs costs no copy of them.
+pub(crate) fn matching_logs(
+    block: &SealedBlock,
+    receipts: &[StoredReceipt],
+    wanted: impl Fn(&Log) -> bool,
+) -> Vec<RpcLog> {
     each_receipt(
         block,
         receipts,
         |at, index, first_log_index, tx, receipt| {
-            tx_logs(at, tx.hash(), index, first_log_index, receipt)
+            (first_log_index..)
+                .zip(&receipt.logs)
+                .filter(|(_, log)| wanted(log))
+                .map(|(log_index, log)| rpc_log(at, tx.hash(), index, log_index, log))
+                .collect::<Vec<_>>()
         },
     )
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// All receipts of a block in RPC form.

@@ -2,8 +2,12 @@
 //! `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`).
 //!
 //! A filter remembers the next block it has not reported; polling reads the blocks committed
-//! since then from the store, so no background task is needed. Filters not polled for five
-//! minutes are removed, as in geth.
+//! since then from the store. Filters not polled for five minutes are removed, as in geth, by
+//! a sweep that runs every few seconds whether or not new filters arrive.
+//!
+//! Every query is bounded ([`LogLimits`]): the block range it scans, the logs and the bytes
+//! of log data it returns, the addresses and topics of a filter, and how many filters may be
+//! installed at once, so no client can make the node hold gigabytes for it.
 
 use std::{
     collections::HashMap,
@@ -21,15 +25,36 @@ use supervm_storage::Reader;
 use crate::{
     block_id::number_of_tag,
     context::RpcContext,
-    convert::{block_logs, RpcTransaction},
+    convert::{matching_logs, RpcTransaction},
     error::header_not_found,
     RpcError,
 };
 
-/// Most blocks one log query may scan.
-const MAX_BLOCK_RANGE: u64 = 100_000;
-/// Idle time after which a filter is removed.
-const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
+/// Most addresses, and most values per topic position, in one filter (geth's limit).
+const MAX_FILTER_VALUES: usize = 1000;
+
+/// Bounds on log queries and polling filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogLimits {
+    /// Most blocks one log query may scan.
+    pub max_block_range: u64,
+    /// Most logs one answer may hold.
+    pub max_logs: usize,
+    /// Most bytes of log data (the `data` fields together) one answer may hold.
+    pub max_log_bytes: usize,
+    /// Most polling filters installed at once, all clients together.
+    pub max_filters: usize,
+    /// Idle time after which a filter is removed (geth: five minutes).
+    pub filter_timeout: Duration,
+}
+
+impl LogLimits {
+    /// How often idle filters are swept: often enough that none outlives its timeout by
+    /// more than a quarter of it, at most every five seconds.
+    fn sweep_interval(&self) -> Duration {
+        (self.filter_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(5))
+    }
+}
 
 /// The `eth_*` filter methods.
 #[rpc(server, namespace = "eth")]
@@ -69,24 +94,53 @@ struct Installed {
 /// Implementation of [`EthFilterApiServer`].
 pub(crate) struct EthFilter {
     ctx: Arc<RpcContext>,
+    limits: LogLimits,
     filters: Arc<Mutex<HashMap<U256, Installed>>>,
 }
 
 impl EthFilter {
-    pub(crate) fn new(ctx: Arc<RpcContext>) -> Self {
+    /// The filter methods; starts the sweep of idle filters on the current runtime, which
+    /// ends when the methods are dropped.
+    pub(crate) fn new(ctx: Arc<RpcContext>, limits: LogLimits) -> Self {
+        let filters: Arc<Mutex<HashMap<U256, Installed>>> = Arc::default();
+        let swept = Arc::downgrade(&filters);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(limits.sweep_interval());
+            loop {
+                ticks.tick().await;
+                let Some(filters) = swept.upgrade() else {
+                    return;
+                };
+                filters
+                    .lock()
+                    .retain(|_, f| f.last_poll.elapsed() < limits.filter_timeout);
+            }
+        });
         Self {
             ctx,
-            filters: Arc::default(),
+            limits,
+            filters,
         }
     }
 
     async fn install(&self, kind: FilterKind) -> Result<U256, RpcError> {
+        if let FilterKind::Logs(filter) = &kind {
+            check_filter_size(filter)?;
+        }
         let head = self
             .ctx
             .read(|_, reader| -> Result<_, RpcError> { Ok(reader.head_number()) })
             .await?;
         let mut filters = self.filters.lock();
-        filters.retain(|_, f| f.last_poll.elapsed() < FILTER_TIMEOUT);
+        filters.retain(|_, f| f.last_poll.elapsed() < self.limits.filter_timeout);
+        if filters.len() >= self.limits.max_filters {
+            return Err(RpcError::Server(format!(
+                "too many filters: {} are installed, the limit is {}; uninstall one (idle filters expire after {} s)",
+                filters.len(),
+                self.limits.max_filters,
+                self.limits.filter_timeout.as_secs()
+            )));
+        }
         let id = loop {
             let id = U256::from(crate::pubsub::random_u64());
             if !filters.contains_key(&id) {
@@ -109,8 +163,33 @@ fn filter_not_found() -> RpcError {
     RpcError::Server("filter not found".into())
 }
 
+/// Refuses a filter with more addresses, topic positions or values per position than geth
+/// accepts.
+fn check_filter_size(filter: &Filter) -> Result<(), RpcError> {
+    if filter.address.len() > MAX_FILTER_VALUES {
+        return Err(RpcError::InvalidParams(format!(
+            "exceed max addresses: {} given, the limit is {MAX_FILTER_VALUES}",
+            filter.address.len()
+        )));
+    }
+    if filter
+        .topics
+        .iter()
+        .any(|position| position.len() > MAX_FILTER_VALUES)
+    {
+        return Err(RpcError::InvalidParams(format!(
+            "exceed max topics per search position: the limit is {MAX_FILTER_VALUES}"
+        )));
+    }
+    Ok(())
+}
+
 /// The inclusive block range a log filter covers in this snapshot (`None` = empty range).
-fn filter_range(reader: &Reader, filter: &Filter) -> Result<Option<(u64, u64)>, RpcError> {
+fn filter_range(
+    reader: &Reader,
+    filter: &Filter,
+    max_block_range: u64,
+) -> Result<Option<(u64, u64)>, RpcError> {
     match filter.block_option {
         FilterBlockOption::AtBlockHash(hash) => {
             let number = reader.block_number(&hash)?.ok_or_else(header_not_found)?;
@@ -129,9 +208,9 @@ fn filter_range(reader: &Reader, filter: &Filter) -> Result<Option<(u64, u64)>, 
             if from > to {
                 return Ok(None);
             }
-            if to - from >= MAX_BLOCK_RANGE {
+            if to - from >= max_block_range {
                 return Err(RpcError::Server(format!(
-                    "query exceeds max block range {MAX_BLOCK_RANGE}: from {from} to {to}"
+                    "query exceeds max block range {max_block_range}: from {from} to {to}"
                 )));
             }
             Ok(Some((from, to)))
@@ -139,14 +218,17 @@ fn filter_range(reader: &Reader, filter: &Filter) -> Result<Option<(u64, u64)>, 
     }
 }
 
-/// Matching logs of blocks `from..=to`, skipping blocks whose bloom rules them out.
+/// Matching logs of blocks `from..=to`, skipping blocks whose bloom rules them out. Stops
+/// with an error naming the range that fits once the answer would pass the limits.
 fn logs_in_range(
     reader: &Reader,
     filter: &Filter,
-    from: u64,
-    to: u64,
+    (from, to): (u64, u64),
+    limits: &LogLimits,
 ) -> Result<Vec<RpcLog>, RpcError> {
+    check_filter_size(filter)?;
     let mut logs = Vec::new();
+    let mut bytes = 0usize;
     for number in from..=to {
         let Some(header) = reader.header(number)? else {
             break;
@@ -158,25 +240,43 @@ fn logs_in_range(
             break;
         };
         let receipts = reader.block_receipts(number)?;
-        logs.extend(
-            block_logs(&block, &receipts)
-                .into_iter()
-                .flatten()
-                .filter(|log| filter.matches(&log.inner)),
-        );
+        let before = logs.len();
+        for log in matching_logs(&block, &receipts, |log| filter.matches(log)) {
+            bytes = bytes.saturating_add(log.inner.data.data.len());
+            logs.push(log);
+            if logs.len() > limits.max_logs || bytes > limits.max_log_bytes {
+                logs.truncate(before);
+                return Err(too_many_logs(limits, from, number));
+            }
+        }
     }
     Ok(logs)
+}
+
+/// reth's answer to a log query over the limits, naming the range that fits.
+fn too_many_logs(limits: &LogLimits, from: u64, failed_at: u64) -> RpcError {
+    let fits = match failed_at.checked_sub(1).filter(|last| *last >= from) {
+        Some(last) => format!(", retry with the range {from}-{last}"),
+        None => String::new(),
+    };
+    RpcError::Server(format!(
+        "query exceeds max results {} logs or {} bytes of log data{fits}",
+        limits.max_logs, limits.max_log_bytes
+    ))
 }
 
 #[jsonrpsee::core::async_trait]
 impl EthFilterApiServer for EthFilter {
     async fn logs(&self, filter: Filter) -> RpcResult<Vec<RpcLog>> {
+        let limits = self.limits;
         Ok(self
             .ctx
-            .read(move |_, reader| match filter_range(reader, &filter)? {
-                Some((from, to)) => logs_in_range(reader, &filter, from, to),
-                None => Ok(Vec::new()),
-            })
+            .read(
+                move |_, reader| match filter_range(reader, &filter, limits.max_block_range)? {
+                    Some(range) => logs_in_range(reader, &filter, range, &limits),
+                    None => Ok(Vec::new()),
+                },
+            )
             .await?)
     }
 
@@ -195,6 +295,7 @@ impl EthFilterApiServer for EthFilter {
             installed.last_poll = Instant::now();
             (installed.kind.clone(), installed.next_block)
         };
+        let limits = self.limits;
         let (changes, next) = self
             .ctx
             .read(move |_, reader| -> Result<_, RpcError> {
@@ -209,12 +310,13 @@ impl EthFilterApiServer for EthFilter {
                             .collect::<Result<_, _>>()?,
                     ),
                     FilterKind::Logs(filter) => {
-                        let (start, end) = match filter_range(reader, &filter)? {
-                            Some((start, end)) => (start.max(from), end),
-                            None => (from, from.saturating_sub(1)),
-                        };
+                        let (start, end) =
+                            match filter_range(reader, &filter, limits.max_block_range)? {
+                                Some((start, end)) => (start.max(from), end),
+                                None => (from, from.saturating_sub(1)),
+                            };
                         let logs = if start <= end {
-                            logs_in_range(reader, &filter, start, end)?
+                            logs_in_range(reader, &filter, (start, end), &limits)?
                         } else {
                             Vec::new()
                         };

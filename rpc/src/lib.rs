@@ -41,5 +41,6 @@ mod txpool;
 
 pub use context::RpcContext;
 pub use error::RpcError;
+pub use filters::LogLimits;
 pub use metrics::RpcMetrics;
 pub use server::{start, RpcServer, RpcServerConfig};

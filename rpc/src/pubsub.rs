@@ -16,7 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     context::RpcContext,
-    convert::{block_logs, rpc_header},
+    convert::{matching_logs, rpc_header},
     RpcError,
 };
 
@@ -112,11 +112,9 @@ impl EthPubSubApiServer for EthPubSub {
                     Ok(executed) => {
                         let messages = match &filter {
                             None => vec![message(&rpc_header(&executed.block))?],
-                            Some(filter) => block_logs(&executed.block, &executed.receipts)
-                                .into_iter()
-                                .flatten()
-                                .filter(|log| filter.matches(&log.inner))
-                                .map(|log| message(&log))
+                            Some(filter) => matching_logs(&executed.block, &executed.receipts, |log| filter.matches(log))
+                                .iter()
+                                .map(message)
                                 .collect::<Result<_, _>>()?,
                         };
                         for msg in messages {

@@ -1,12 +1,12 @@
 //! Building and starting the jsonrpsee server.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use http::{header, HeaderValue, Method};
 use jsonrpsee::{
     server::{
-        middleware::rpc::RpcServiceBuilder, BatchRequestConfig, ServerBuilder, ServerConfig,
-        ServerHandle,
+        middleware::rpc::RpcServiceBuilder, BatchRequestConfig, PingConfig, ServerBuilder,
+        ServerConfig, ServerHandle,
     },
     RpcModule,
 };
@@ -15,7 +15,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use crate::{
     dev::{Evm, EvmApiServer},
     eth::{EthApi, EthApiServer},
-    filters::{EthFilter, EthFilterApiServer},
+    filters::{EthFilter, EthFilterApiServer, LogLimits},
     metrics::{KnownMethods, MetricsMiddleware},
     net::{NetApiServer, NetWeb3, Web3ApiServer},
     pubsub::{EthPubSub, EthPubSubApiServer, HexIdProvider},
@@ -40,6 +40,13 @@ pub struct RpcServerConfig {
     pub max_connections: u32,
     /// Maximum requests per batch.
     pub max_batch_size: u32,
+    /// Most `eth_subscribe` subscriptions one WebSocket connection may hold.
+    pub max_subscriptions_per_connection: u32,
+    /// Most notifications queued for one WebSocket connection that does not read them; past
+    /// it the subscriptions wait, fall behind the chain and are closed.
+    pub ws_message_buffer: u32,
+    /// Bounds on log queries and polling filters.
+    pub logs: LogLimits,
     /// Serve the admin namespaces (`miner_*`, `evm_*`).
     pub admin: bool,
 }
@@ -81,17 +88,17 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
 /// The full method table.
 fn module(
     ctx: Arc<RpcContext>,
-    admin: bool,
+    config: &RpcServerConfig,
 ) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
     let mut module = RpcModule::new(());
     module.merge(EthApi { ctx: ctx.clone() }.into_rpc())?;
-    module.merge(EthFilter::new(ctx.clone()).into_rpc())?;
+    module.merge(EthFilter::new(ctx.clone(), config.logs).into_rpc())?;
     module.merge(EthPubSub { ctx: ctx.clone() }.into_rpc())?;
     module.merge(NetApiServer::into_rpc(NetWeb3 { ctx: ctx.clone() }))?;
     module.merge(Web3ApiServer::into_rpc(NetWeb3 { ctx: ctx.clone() }))?;
     module.merge(Supervm { ctx: ctx.clone() }.into_rpc())?;
     module.merge(TxpoolApiServer::into_rpc(Txpool { ctx: ctx.clone() }))?;
-    if admin {
+    if config.admin {
         module.merge(MinerApiServer::into_rpc(Txpool { ctx: ctx.clone() }))?;
         module.merge(Evm { ctx }.into_rpc())?;
     }
@@ -104,11 +111,20 @@ pub async fn start(
     config: RpcServerConfig,
     metrics: RpcMetrics,
 ) -> std::io::Result<RpcServer> {
-    let module = module(ctx, config.admin).map_err(std::io::Error::other)?;
+    if config.ws_message_buffer == 0 {
+        return Err(std::io::Error::other(
+            "ws_message_buffer must be at least 1",
+        ));
+    }
+    let module = module(ctx, &config).map_err(std::io::Error::other)?;
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_body_bytes)
         .max_response_body_size(config.max_response_body_bytes)
         .max_connections(config.max_connections)
+        .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+        .set_message_buffer_capacity(config.ws_message_buffer)
+        // A WebSocket peer that stops answering pings is disconnected, freeing its slot.
+        .enable_ws_ping(PingConfig::new().ping_interval(Duration::from_secs(30)))
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_size))
         .set_id_provider(HexIdProvider)
         .build();

@@ -1,6 +1,8 @@
 //! Bad input over raw HTTP: malformed JSON-RPC, wrong parameters, undecodable and invalid
 //! transactions, oversized bodies. Each gets the right error, and the node keeps serving.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use common::*;

@@ -3,6 +3,8 @@
 //! reverts and halts reported, nested calls into a registered token, and bad contracts refused
 //! or stopped while the node keeps going.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use common::*;
@@ -52,11 +54,17 @@ async fn send(
     wait_receipt(provider, *pending.tx_hash()).await
 }
 
-async fn call(provider: &DynProvider<Ethereum>, to: Address, input: Bytes) -> Bytes {
-    provider
-        .call(TransactionRequest::default().with_to(to).with_input(input))
+/// `eth_call` through alloy; the decoded return value.
+async fn call<C: SolCall>(provider: &DynProvider<Ethereum>, to: Address, call: C) -> C::Return {
+    let out = provider
+        .call(
+            TransactionRequest::default()
+                .with_to(to)
+                .with_input(calldata(call)),
+        )
         .await
-        .expect("eth_call succeeds")
+        .expect("eth_call succeeds");
+    C::abi_decode_returns_validate(&out).expect("ABI return value")
 }
 
 #[tokio::test]
@@ -76,7 +84,7 @@ async fn example_contracts_deploy_and_answer_ethereum_clients() {
     );
     assert_eq!(provider.get_code_at(counter).await.unwrap(), code);
 
-    let increment = Bytes::from(selector("increment()").to_vec());
+    let increment = calldata(ICounter::incrementCall {});
     let estimate = provider
         .estimate_gas(
             TransactionRequest::default()
@@ -92,9 +100,8 @@ async fn example_contracts_deploy_and_answer_ethereum_clients() {
         receipt.gas_used, estimate,
         "the estimate is what the call uses"
     );
-    let get = Bytes::from(selector("get()").to_vec());
     assert_eq!(
-        abi_word(&call(&provider, counter, get.clone()).await, 0),
+        call(&provider, counter, ICounter::getCall {}).await,
         U256::from(1)
     );
 
@@ -103,15 +110,12 @@ async fn example_contracts_deploy_and_answer_ethereum_clients() {
         .await
         .expect("eth_getLogs");
     assert_eq!(logs.len(), 1);
-    assert_eq!(
-        logs[0].topics()[0],
-        keccak256("Incremented(address,uint256)")
-    );
-    assert_eq!(logs[0].topics()[1], word_address(deployer));
+    assert_eq!(logs[0].topics()[0], ICounter::Incremented::SIGNATURE_HASH);
+    assert_eq!(logs[0].topics()[1], deployer.into_word());
     assert_eq!(logs[0].transaction_hash, Some(receipt.transaction_hash));
 
     // Reverts: eth_call explains, a mined transaction fails and changes nothing.
-    let decrement = Bytes::from(selector("decrement()").to_vec());
+    let decrement = calldata(ICounter::decrementCall {});
     assert!(send(&provider, counter, decrement.clone(), None)
         .await
         .status());
@@ -134,7 +138,7 @@ async fn example_contracts_deploy_and_answer_ethereum_clients() {
     assert!(!failed.status());
     assert!(failed.gas_used < 100_000, "a revert returns unused gas");
     assert_eq!(
-        abi_word(&call(&provider, counter, get.clone()).await, 0),
+        call(&provider, counter, ICounter::getCall {}).await,
         U256::ZERO
     );
 
@@ -143,7 +147,7 @@ async fn example_contracts_deploy_and_answer_ethereum_clients() {
     assert!(!starved.status());
     assert_eq!(starved.gas_used, 21_500);
     assert_eq!(
-        abi_word(&call(&provider, counter, get).await, 0),
+        call(&provider, counter, ICounter::getCall {}).await,
         U256::ZERO
     );
 
@@ -151,15 +155,15 @@ async fn example_contracts_deploy_and_answer_ethereum_clients() {
     let token = deploy(&provider, example("erc20.wat")).await;
     let supply = U256::from(10).pow(U256::from(24));
     assert_eq!(rpc.token_balance(token, deployer).await, supply);
-    assert_eq!(
-        abi_string(&call(&provider, token, erc20::symbol()).await),
-        "SVX"
-    );
+    assert_eq!(call(&provider, token, IERC20::symbolCall {}).await, "SVX");
     let alice = node.account(1);
     let sent = send(
         &provider,
         token,
-        erc20::transfer(alice, U256::from(500)),
+        calldata(IERC20::transferCall {
+            to: alice,
+            value: U256::from(500),
+        }),
         None,
     )
     .await;
@@ -169,18 +173,18 @@ async fn example_contracts_deploy_and_answer_ethereum_clients() {
         .get_logs(
             &Filter::new()
                 .address(token)
-                .event_signature(keccak256("Transfer(address,address,uint256)"))
-                .topic2(word_address(alice))
+                .event_signature(IERC20::Transfer::SIGNATURE_HASH)
+                .topic2(alice.into_word())
                 .from_block(0),
         )
         .await
         .expect("eth_getLogs");
     assert_eq!(transfers.len(), 1, "only the transfer to alice");
-    assert_eq!(abi_word(&transfers[0].data().data, 0), U256::from(500));
+    assert_eq!(transfers[0].data().data, uint_data(U256::from(500)));
     let err = rpc
         .call_err(
             "eth_estimateGas",
-            json!([{"from": alice, "to": token, "data": erc20::transfer(deployer, U256::from(501))}]),
+            json!([{"from": alice, "to": token, "data": calldata(IERC20::transferCall { to: deployer, value: U256::from(501) })}]),
         )
         .await;
     assert_eq!(
@@ -222,7 +226,10 @@ async fn contracts_call_registered_tokens() {
     let funded = send(
         &provider,
         SUSD,
-        erc20::transfer(forwarder, U256::from(1_000)),
+        calldata(IERC20::transferCall {
+            to: forwarder,
+            value: U256::from(1_000),
+        }),
         None,
     )
     .await;
@@ -238,7 +245,10 @@ async fn contracts_call_registered_tokens() {
     let receipt = send(
         &provider,
         forwarder,
-        forward(&erc20::transfer(bob, U256::from(400))),
+        forward(&calldata(IERC20::transferCall {
+            to: bob,
+            value: U256::from(400),
+        })),
         None,
     )
     .await;
@@ -247,12 +257,12 @@ async fn contracts_call_registered_tokens() {
     assert_eq!(rpc.token_balance(SUSD, forwarder).await, U256::from(600));
     let log = &receipt.inner.logs()[0];
     assert_eq!(log.address(), SUSD, "the token logs the transfer");
-    assert_eq!(log.topics()[1], word_address(forwarder));
+    assert_eq!(log.topics()[1], forwarder.into_word());
 
     let err = rpc
         .call_err(
             "eth_call",
-            json!([{"to": forwarder, "data": forward(&erc20::transfer(bob, U256::from(601)))}, "latest"]),
+            json!([{"to": forwarder, "data": forward(&calldata(IERC20::transferCall { to: bob, value: U256::from(601) }))}, "latest"]),
         )
         .await;
     assert_eq!(

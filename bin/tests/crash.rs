@@ -2,6 +2,8 @@
 //! database opens, the head is a fully committed block, and every receipt a client was given
 //! before the kill is still there, identical.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use std::{
@@ -13,22 +15,26 @@ use std::{
     time::Duration,
 };
 
+use tokio::sync::mpsc;
+
 use common::*;
 
 /// Sender tasks per run.
 const SENDERS: usize = 4;
-/// How long transactions flow before the kill.
-const RUN_TIME: Duration = Duration::from_secs(2);
+/// How many receipts the senders together receive before the kill (they keep sending).
+const RECEIPTS_BEFORE_KILL: usize = 40;
 
 /// A receipt a client received: (tx hash, sender, receipt JSON).
 type Seen = (B256, Address, Value);
 
-/// Sends transfers one after another and collects each receipt, until the node goes away or
-/// `stop` is set. `Err` only for answers a healthy node must not give.
+/// Sends transfers one after another and collects each receipt, announcing it on `mined`,
+/// until the node goes away or `stop` is set. `Err` only for answers a healthy node must not
+/// give.
 async fn send_until_killed(
     rpc: RawRpc,
     signer: PrivateKeySigner,
     stop: Arc<AtomicBool>,
+    mined: mpsc::UnboundedSender<()>,
 ) -> Result<Vec<Seen>, String> {
     let mut seen = Vec::new();
     let sender = signer.address();
@@ -84,6 +90,7 @@ async fn send_until_killed(
                 }
                 Ok(answer) => {
                     seen.push((hash, sender, answer["result"].clone()));
+                    let _ = mined.send(());
                     break;
                 }
             }
@@ -184,14 +191,31 @@ async fn verify_after_restart(node: &BinNode, seen: &[Seen]) {
     }
 }
 
-/// One run: senders go until the kill. Returns the receipts they saw.
+/// One run: senders go until the kill, which comes once they have received
+/// [`RECEIPTS_BEFORE_KILL`] receipts. Returns the receipts they saw.
 async fn run_and_kill(node: &mut BinNode, signers: &[PrivateKeySigner]) -> Vec<Seen> {
     let stop = Arc::new(AtomicBool::new(false));
+    let (mined, mut receipts) = mpsc::unbounded_channel();
     let tasks: Vec<_> = signers
         .iter()
-        .map(|signer| tokio::spawn(send_until_killed(node.rpc(), signer.clone(), stop.clone())))
+        .map(|signer| {
+            tokio::spawn(send_until_killed(
+                node.rpc(),
+                signer.clone(),
+                stop.clone(),
+                mined.clone(),
+            ))
+        })
         .collect();
-    tokio::time::sleep(RUN_TIME).await;
+    for received in 0..RECEIPTS_BEFORE_KILL {
+        match tokio::time::timeout(TIMEOUT, receipts.recv()).await {
+            Ok(Some(())) => {}
+            _ => panic!(
+                "only {received} receipts before the senders stopped or stalled\nnode log:\n{}",
+                node.log()
+            ),
+        }
+    }
     node.kill(); // SIGKILL while the senders are mid-flight
     stop.store(true, Ordering::Relaxed);
     let mut seen = Vec::new();

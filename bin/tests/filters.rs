@@ -4,6 +4,8 @@
 //! No contract can be deployed on this chain, so no transaction emits logs: log queries can
 //! only be checked to be accepted and empty. Block filters and newHeads carry real data.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use common::*;

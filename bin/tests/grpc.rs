@@ -2,6 +2,8 @@
 //! 1000 blocks, a live stream with resume, error codes, and server reflection
 //! (`grpc.reflection.v1` and `v1alpha`).
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use common::*;
@@ -228,7 +230,10 @@ async fn transactions_accounts_tokens_and_node() {
             &alice,
             SUSD,
             U256::ZERO,
-            erc20::transfer(bob, U256::from(5)),
+            calldata(IERC20::transferCall {
+                to: bob,
+                value: U256::from(5),
+            }),
             100_000,
             100 * GWEI,
             GWEI,

@@ -1,5 +1,7 @@
 //! The Prometheus endpoint: node, pool and RPC metrics.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use common::*;

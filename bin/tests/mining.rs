@@ -1,6 +1,8 @@
 //! Miner policy and the pool over RPC: accepted tokens, minimum tips, share caps, the
 //! `txpool_*` views, admin exposure, and the journal across restarts.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use common::*;
@@ -10,20 +12,8 @@ async fn send_cip64(node: &TestNode, i: usize, token: Address, max_fee: u128, ti
     let rpc = node.rpc();
     let signer = node.signer(i);
     let nonce = rpc.nonce(signer.address(), "pending").await;
-    let tx = Cip64Tx {
-        chain_id: CHAIN_ID,
-        nonce,
-        max_priority_fee_per_gas: tip,
-        max_fee_per_gas: max_fee,
-        gas_limit: 21_000,
-        to: Address::repeat_byte(0x55),
-        value: U256::ZERO,
-        input: Bytes::new(),
-        access_list: AccessList::default(),
-        fee_currency: Some(token),
-    };
-    let (raw, _) = tx.sign(&signer);
-    rpc.send_raw(&raw)
+    let tx = Cip64Tx::transfer(nonce, Address::repeat_byte(0x55), token, max_fee, tip);
+    rpc.send_raw(&tx.signed_raw(&signer))
         .await
         .unwrap_or_else(|e| panic!("cip64 rejected: {e:?}"))
 }
@@ -270,7 +260,10 @@ async fn the_policy_judges_the_token_execution_charges() {
     )
     .await
     .expect("ETH funding admitted");
-    let susd = erc20::transfer(chooser.address(), U256::from(50_000_000u64));
+    let susd = calldata(IERC20::transferCall {
+        to: chooser.address(),
+        value: U256::from(50_000_000u64),
+    });
     rpc.send_eip1559(&dev, SUSD, U256::ZERO, susd, 100_000, max_fee, GWEI)
         .await
         .expect("sUSD funding admitted");
@@ -283,7 +276,7 @@ async fn the_policy_judges_the_token_execution_charges() {
             &chooser,
             FEE_PREFERENCE,
             U256::ZERO,
-            system_abi::set_fee_token(SUSD),
+            calldata(IFeePreference::setFeeTokenCall { token: SUSD }),
             1_000_000,
             max_fee,
             GWEI,

@@ -3,6 +3,8 @@
 //! can again; a flash move is limited by the circuit breaker. Block timestamps are set with
 //! `evm_mine` so report expiry is exercised without waiting.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use common::*;
@@ -56,14 +58,17 @@ async fn setup() -> Setup {
 }
 
 fn report_call(numerator: U256, denominator: U256) -> Bytes {
-    abi_call(
-        "report(address,uint256,uint256)",
-        &[
-            word_address(OUSD),
-            word_uint(numerator),
-            word_uint(denominator),
-        ],
-    )
+    calldata(IOracle::reportCall {
+        token: OUSD,
+        numerator,
+        denominator,
+    })
+}
+
+/// The oracle's accepted rate of OUSD as (numerator, denominator).
+async fn ousd_rate(rpc: &RawRpc) -> (U256, U256) {
+    let rate = rpc.view(ORACLE, IOracle::rateOfCall { token: OUSD }).await;
+    (rate.numerator, rate.denominator)
 }
 
 impl Setup {
@@ -110,20 +115,8 @@ impl Setup {
     /// The same, `offset` nonces ahead of the pending nonce (a gap leaves it queued).
     async fn pay_in_ousd_with_nonce_offset(&self, offset: u64) -> Result<B256, RpcError> {
         let nonce = self.rpc.nonce(self.user.address(), "pending").await + offset;
-        let tx = Cip64Tx {
-            chain_id: CHAIN_ID,
-            nonce,
-            max_priority_fee_per_gas: 1,
-            max_fee_per_gas: 1_000,
-            gas_limit: 21_000,
-            to: Address::repeat_byte(0x44),
-            value: U256::ZERO,
-            input: Bytes::new(),
-            access_list: AccessList::default(),
-            fee_currency: Some(OUSD),
-        };
-        let (raw, _) = tx.sign(&self.user);
-        self.rpc.send_raw(&raw).await
+        let tx = Cip64Tx::transfer(nonce, Address::repeat_byte(0x44), OUSD, 1_000, 1);
+        self.rpc.send_raw(&tx.signed_raw(&self.user)).await
     }
 }
 
@@ -152,16 +145,10 @@ async fn reporters_liars_quorum_loss_and_recovery() {
     assert_eq!(address_of(&receipt["feeToken"]), OUSD);
 
     // One reporter lies by 10x: the median, and so the rate, does not move.
-    let rate_before = s
-        .rpc
-        .view(ORACLE, &abi_call("rateOf(address)", &[word_address(OUSD)]))
-        .await;
+    let rate_before = ousd_rate(&s.rpc).await;
     s.report_and_mine(&[2], (U256::from(30u64), pow10(9)), 1_010)
         .await;
-    let rate_after = s
-        .rpc
-        .view(ORACLE, &abi_call("rateOf(address)", &[word_address(OUSD)]))
-        .await;
+    let rate_after = ousd_rate(&s.rpc).await;
     assert_eq!(rate_before, rate_after, "a single liar moved the rate");
     assert_eq!(s.price().await["status"], json!("ok"));
 
@@ -264,10 +251,10 @@ async fn only_reporters_report_and_only_governance_manages() {
     assert_eq!(err.code, 3);
     let governance = dev_accounts()[0].signer.clone();
     // Governance adds the outsider as a fourth reporter and changes the quorum.
-    let add = abi_call(
-        "addReporter(address,address)",
-        &[word_address(OUSD), word_address(outsider.address())],
-    );
+    let add = calldata(IOracle::addReporterCall {
+        token: OUSD,
+        reporter: outsider.address(),
+    });
     s.rpc
         .send_eip1559(
             &governance,
@@ -280,14 +267,11 @@ async fn only_reporters_report_and_only_governance_manages() {
         )
         .await
         .unwrap();
-    let params = abi_call(
-        "setParams(uint256,uint256,uint256)",
-        &[
-            word_uint(U256::from(2)),
-            word_uint(U256::from(60)),
-            word_uint(U256::from(500)),
-        ],
-    );
+    let params = calldata(IOracle::setParamsCall {
+        minReports: U256::from(2),
+        maxAgeSeconds: U256::from(60),
+        maxChangeBps: U256::from(500),
+    });
     s.rpc
         .send_eip1559(
             &governance,
@@ -303,31 +287,21 @@ async fn only_reporters_report_and_only_governance_manages() {
     s.rpc.call("evm_mine", json!([100])).await;
     let reporters = s
         .rpc
-        .view(
-            ORACLE,
-            &abi_call("reporters(address)", &[word_address(OUSD)]),
-        )
+        .view(ORACLE, IOracle::reportersCall { token: OUSD })
         .await;
-    assert!(abi_address_array(&reporters).contains(&outsider.address()));
-    let params = s.rpc.view(ORACLE, &abi_call("params()", &[])).await;
+    assert!(reporters.contains(&outsider.address()));
+    let params = s.rpc.view(ORACLE, IOracle::paramsCall {}).await;
     assert_eq!(
-        (
-            abi_word(&params, 0),
-            abi_word(&params, 1),
-            abi_word(&params, 2)
-        ),
+        (params.minReports, params.maxAgeSeconds, params.maxChangeBps),
         (U256::from(2), U256::from(60), U256::from(500))
     );
     // A feed can have its own parameters; all zero returns it to the defaults.
-    let feed = abi_call(
-        "setFeedParams(address,uint256,uint256,uint256)",
-        &[
-            word_address(OUSD),
-            word_uint(U256::from(1)),
-            word_uint(U256::from(30)),
-            word_uint(U256::from(100)),
-        ],
-    );
+    let feed = calldata(IOracle::setFeedParamsCall {
+        token: OUSD,
+        minReports: U256::from(1),
+        maxAgeSeconds: U256::from(30),
+        maxChangeBps: U256::from(100),
+    });
     s.rpc
         .send_eip1559(
             &governance,
@@ -343,27 +317,21 @@ async fn only_reporters_report_and_only_governance_manages() {
     s.rpc.call("evm_mine", json!([101])).await;
     let own = s
         .rpc
-        .view(
-            ORACLE,
-            &abi_call("feedParams(address)", &[word_address(OUSD)]),
-        )
+        .view(ORACLE, IOracle::feedParamsCall { token: OUSD })
         .await;
     assert_eq!(
-        (abi_word(&own, 0), abi_word(&own, 1), abi_word(&own, 2)),
+        (own.minReports, own.maxAgeSeconds, own.maxChangeBps),
         (U256::from(1), U256::from(30), U256::from(100))
     );
     // With a quorum of one, a single report prices the token.
     s.report_and_mine(&[0], seeded(), 110).await;
     assert_eq!(s.price().await["status"], json!("ok"));
-    let reset = abi_call(
-        "setFeedParams(address,uint256,uint256,uint256)",
-        &[
-            word_address(OUSD),
-            word_uint(U256::ZERO),
-            word_uint(U256::ZERO),
-            word_uint(U256::ZERO),
-        ],
-    );
+    let reset = calldata(IOracle::setFeedParamsCall {
+        token: OUSD,
+        minReports: U256::ZERO,
+        maxAgeSeconds: U256::ZERO,
+        maxChangeBps: U256::ZERO,
+    });
     s.rpc
         .send_eip1559(
             &governance,
@@ -379,22 +347,16 @@ async fn only_reporters_report_and_only_governance_manages() {
     s.rpc.call("evm_mine", json!([111])).await;
     let own = s
         .rpc
-        .view(
-            ORACLE,
-            &abi_call("feedParams(address)", &[word_address(OUSD)]),
-        )
+        .view(ORACLE, IOracle::feedParamsCall { token: OUSD })
         .await;
-    assert_eq!(abi_word(&own, 0), U256::from(2), "back to the defaults");
+    assert_eq!(own.minReports, U256::from(2), "back to the defaults");
 
     // Invalid parameters are refused with a reason.
-    let bad = abi_call(
-        "setParams(uint256,uint256,uint256)",
-        &[
-            word_uint(U256::ZERO),
-            word_uint(U256::from(60)),
-            word_uint(U256::from(500)),
-        ],
-    );
+    let bad = calldata(IOracle::setParamsCall {
+        minReports: U256::ZERO,
+        maxAgeSeconds: U256::from(60),
+        maxChangeBps: U256::from(500),
+    });
     let err = s
         .rpc
         .try_call(
@@ -405,10 +367,10 @@ async fn only_reporters_report_and_only_governance_manages() {
         .expect_err("minReports 0");
     assert_eq!(err.code, 3);
     // Non-governance cannot manage reporters.
-    let remove = abi_call(
-        "removeReporter(address,address)",
-        &[word_address(OUSD), word_address(outsider.address())],
-    );
+    let remove = calldata(IOracle::removeReporterCall {
+        token: OUSD,
+        reporter: outsider.address(),
+    });
     let err = s
         .rpc
         .try_call(

@@ -1,6 +1,8 @@
 //! A node stopped and relaunched on the same data directory serves exactly the same chain and
 //! carries on from it.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use common::*;

@@ -1,6 +1,8 @@
 //! Native transfers of every transaction type through alloy's provider, and what the node
 //! reports about them: receipts, balances, nonces, blocks, base fees, fee APIs, block tags.
 
+// Each test binary compiles all of common/ and uses only some of its helpers and re-exports.
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use alloy::consensus::{

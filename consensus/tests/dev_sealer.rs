@@ -1,8 +1,11 @@
 //! The dev sealer drives an execution client in each mining mode.
 
-use std::sync::{
-    atomic::{AtomicBool, AtomicU64, Ordering},
-    Arc,
+use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
 };
 
 use alloy_consensus::{SignableTransaction, TxLegacy};
@@ -16,10 +19,11 @@ use supervm_vm::{StateError, StateReader};
 use tokio::sync::watch;
 
 /// Counts blocks and empties the pool like a real chain would; while `refusing`, it builds
-/// blocks without the pending transactions, as a miner policy that skips them.
+/// blocks without the pending transactions, as a miner policy that skips them. Every
+/// committed block number is published on `head`.
 struct CountingClient {
     pool: Arc<TxPool>,
-    head: AtomicU64,
+    head: watch::Sender<u64>,
     last_timestamp: AtomicU64,
     refusing: AtomicBool,
 }
@@ -35,7 +39,7 @@ impl ExecutionClient for CountingClient {
         } else {
             self.pool.best(0).map(|tx| tx.hash).collect()
         };
-        Ok((self.head.load(Ordering::SeqCst) + 1, txs))
+        Ok((*self.head.borrow() + 1, txs))
     }
 
     fn transaction_count((_, txs): &Self::Proposal) -> usize {
@@ -44,7 +48,7 @@ impl ExecutionClient for CountingClient {
 
     fn decide(&self, (number, txs): Self::Proposal) -> Result<Decided, Self::Error> {
         self.pool.remove(&txs);
-        self.head.store(number, Ordering::SeqCst);
+        self.head.send_replace(number);
         Ok(Decided {
             number,
             transactions: txs.len(),
@@ -98,7 +102,7 @@ fn start(
     let pool = Arc::new(TxPool::new(PoolConfig::default(), env, None));
     let client = Arc::new(CountingClient {
         pool: pool.clone(),
-        head: AtomicU64::new(0),
+        head: watch::Sender::new(0),
         last_timestamp: AtomicU64::new(0),
         refusing: AtomicBool::new(false),
     });
@@ -111,7 +115,7 @@ fn start(
 #[tokio::test]
 async fn manual_mode_mines_only_on_request() {
     let (client, _, handle, stop) = start(MiningMode::Manual);
-    assert_eq!(client.head.load(Ordering::SeqCst), 0);
+    assert_eq!(*client.head.borrow(), 0);
     let decided = handle.mine(None).await.unwrap();
     assert_eq!(
         decided,
@@ -143,18 +147,17 @@ fn add_transfer(pool: &TxPool, nonce: u64) {
     pool.add(tx.recover().unwrap(), raw, &Rich).unwrap();
 }
 
-/// Waits until the client's head reaches `number`.
+/// Waits until the client commits block `number`. The bound only keeps a broken sealer from
+/// hanging the test; nothing depends on how fast the block comes.
 async fn head_reaches(client: &CountingClient, number: u64) {
-    for _ in 0..500 {
-        if client.head.load(Ordering::SeqCst) >= number {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!(
-        "head is {}, expected {number}",
-        client.head.load(Ordering::SeqCst)
-    );
+    let mut head = client.head.subscribe();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        head.wait_for(|head| *head >= number),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("head is {}, expected {number}", *client.head.borrow()))
+    .expect("the client outlives the test");
 }
 
 #[tokio::test]
@@ -175,13 +178,13 @@ async fn automine_commits_no_empty_block_and_wakes_on_a_policy_change() {
     // finds nothing minable and commits nothing.
     let decided = handle.mine(None).await.unwrap();
     assert_eq!(decided.number, 1);
-    assert_eq!(client.head.load(Ordering::SeqCst), 1);
+    assert_eq!(*client.head.borrow(), 1);
     assert!(pool.has_pending());
     // The policy relaxes: the waiting transaction is mined without any new transaction.
     client.refusing.store(false, Ordering::SeqCst);
     pool.wake_if_pending();
     head_reaches(&client, 2).await;
     assert!(!pool.has_pending());
-    assert_eq!(client.head.load(Ordering::SeqCst), 2);
+    assert_eq!(*client.head.borrow(), 2);
     stop.send(true).unwrap();
 }

@@ -501,3 +501,46 @@ async fn v1alpha_reflection_lists_the_services() {
     );
     node.stop().await;
 }
+
+/// Block streams are bounded: past `[grpc] max_block_streams` open streams (read or not) the
+/// next one is refused with RESOURCE_EXHAUSTED, and closing one frees its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_block_streams_are_bounded() {
+    let node = TestNode::start(|c| c.grpc.max_block_streams = 2).await;
+    let mut blocks = BlockServiceClient::new(channel(&node).await);
+    let request = proto::StreamBlocksRequest {
+        from_number: 0,
+        full_transactions: true,
+    };
+    let first = blocks.stream_blocks(request).await.expect("first stream");
+    let _second = blocks.stream_blocks(request).await.expect("second stream");
+    let refused = blocks
+        .stream_blocks(request)
+        .await
+        .expect_err("a third stream is over the limit");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..100 {
+        match blocks.stream_blocks(request).await {
+            Ok(stream) => {
+                reopened = Some(stream);
+                break;
+            }
+            // The server notices the closed stream when its task next runs.
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(status) => panic!("unexpected status {status:?}"),
+        }
+    }
+    let mut reopened = reopened
+        .expect("a closed stream frees its slot")
+        .into_inner();
+    let genesis = reopened.next().await.expect("a message").expect("genesis");
+    assert_eq!(
+        genesis.block.and_then(|b| b.header).map(|h| h.number),
+        Some(0)
+    );
+}

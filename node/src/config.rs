@@ -153,6 +153,10 @@ pub struct GrpcConfig {
     pub addr: IpAddr,
     /// Port (0 = any free port).
     pub port: u16,
+    /// Most `StreamBlocks` streams open at once, all clients together.
+    pub max_block_streams: usize,
+    /// Most calls in flight (HTTP/2 streams) on one connection.
+    pub max_concurrent_streams_per_connection: u32,
 }
 
 impl Default for GrpcConfig {
@@ -161,6 +165,8 @@ impl Default for GrpcConfig {
             enabled: true,
             addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 50051,
+            max_block_streams: 32,
+            max_concurrent_streams_per_connection: 64,
         }
     }
 }

@@ -177,9 +177,20 @@ impl Node {
 
         let grpc_addr = if config.grpc.enabled {
             let addr = SocketAddr::new(config.grpc.addr, config.grpc.port);
-            let (bound, task) = supervm_rpc::grpc::serve(context, addr, shutdown_rx.clone())
-                .await
-                .map_err(|source| NodeError::Bind { addr, source })?;
+            let limits = supervm_rpc::grpc::GrpcLimits {
+                max_block_streams: config.grpc.max_block_streams,
+                max_concurrent_streams_per_connection: config
+                    .grpc
+                    .max_concurrent_streams_per_connection,
+                max_concurrent_requests_per_connection: config
+                    .grpc
+                    .max_concurrent_streams_per_connection
+                    as usize,
+            };
+            let (bound, task) =
+                supervm_rpc::grpc::serve(context, addr, limits, shutdown_rx.clone())
+                    .await
+                    .map_err(|source| NodeError::Bind { addr, source })?;
             tasks.push(task);
             Some(bound)
         } else {

@@ -255,14 +255,13 @@ fn logs_in_range(
 
 /// reth's answer to a log query over the limits, naming the range that fits.
 fn too_many_logs(limits: &LogLimits, from: u64, failed_at: u64) -> RpcError {
-    let fits = match failed_at.checked_sub(1).filter(|last| *last >= from) {
-        Some(last) => format!(", retry with the range {from}-{last}"),
-        None => String::new(),
-    };
-    RpcError::Server(format!(
-        "query exceeds max results {} logs or {} bytes of log data{fits}",
-        limits.max_logs, limits.max_log_bytes
-    ))
+    let (logs, bytes) = (limits.max_logs, limits.max_log_bytes);
+    RpcError::Server(match failed_at.checked_sub(1).filter(|last| *last >= from) {
+        Some(last) => format!(
+            "query exceeds max results {logs} logs or {bytes} bytes of log data, retry with the range {from}-{last}"
+        ),
+        None => format!("query exceeds max results {logs} logs or {bytes} bytes of log data"),
+    })
 }
 
 #[jsonrpsee::core::async_trait]

@@ -45,11 +45,24 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
         .include_reflection_service(false)
 }
 
+/// Bounds on what gRPC clients may hold open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrpcLimits {
+    /// Most `StreamBlocks` streams open at once, all clients together; the next gets
+    /// RESOURCE_EXHAUSTED.
+    pub max_block_streams: usize,
+    /// Most HTTP/2 streams (calls in flight) one connection may open.
+    pub max_concurrent_streams_per_connection: u32,
+    /// Most requests one connection may have served at once; more wait.
+    pub max_concurrent_requests_per_connection: usize,
+}
+
 /// Binds `addr` and serves the explorer API until `shutdown` turns true. Returns the bound
 /// address and the server task.
 pub async fn serve(
     ctx: Arc<RpcContext>,
     addr: SocketAddr,
+    limits: GrpcLimits,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
@@ -61,8 +74,11 @@ pub async fn serve(
     let api = services::Explorer {
         ctx,
         shutdown: shutdown.clone(),
+        streams: Arc::new(tokio::sync::Semaphore::new(limits.max_block_streams)),
     };
     let router = tonic::transport::Server::builder()
+        .concurrency_limit_per_connection(limits.max_concurrent_requests_per_connection)
+        .max_concurrent_streams(Some(limits.max_concurrent_streams_per_connection))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(proto::block_service_server::BlockServiceServer::new(

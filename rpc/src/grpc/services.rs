@@ -32,6 +32,9 @@ pub(super) struct Explorer {
     pub ctx: Arc<RpcContext>,
     /// Turns true when the node stops; open streams end then.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// One permit per open `StreamBlocks` stream: each may hold a buffer of whole blocks,
+    /// so their number is bounded.
+    pub streams: Arc<tokio::sync::Semaphore>,
 }
 
 fn internal(err: impl std::fmt::Display) -> Status {
@@ -147,11 +150,17 @@ impl BlockService for Explorer {
         request: Request<proto::StreamBlocksRequest>,
     ) -> Result<Response<Self::StreamBlocksStream>, Status> {
         let request = request.into_inner();
+        let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(
+                "too many block streams open on this node: close one or retry later",
+            )
+        })?;
         Ok(Response::new(stream::start(
             self.ctx.clone(),
             request.from_number,
             request.full_transactions,
             self.shutdown.clone(),
+            permit,
         )))
     }
 }

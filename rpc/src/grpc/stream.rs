@@ -12,7 +12,7 @@ use std::{sync::Arc, time::Duration};
 use supervm_primitives::ExecutedBlock;
 use tokio::sync::{
     broadcast::{self, error::RecvError},
-    mpsc, watch,
+    mpsc, watch, OwnedSemaphorePermit,
 };
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
@@ -20,8 +20,9 @@ use tonic::Status;
 use super::{convert, proto};
 use crate::RpcContext;
 
-/// Messages buffered per stream (plus one slot reserved for the final error).
-const STREAM_BUFFER: usize = 256;
+/// Messages (whole blocks) buffered per stream, plus one slot reserved for the final error:
+/// with the bound on open streams, what unread streams can hold is bounded.
+const STREAM_BUFFER: usize = 16;
 /// How often a full buffer is checked for room.
 const BUFFER_POLL: Duration = Duration::from_millis(20);
 /// How long a client may leave a full buffer unread.
@@ -86,12 +87,18 @@ pub(super) fn start(
     from: u64,
     full: bool,
     mut shutdown: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
 ) -> ReceiverStream<Item> {
     let (tx, rx) = mpsc::channel(STREAM_BUFFER + 1);
     let events = ctx.events.subscribe();
     tokio::spawn(async move {
+        // The stream's slot is free again when the task ends.
+        let _permit = permit;
+        // A client that goes away ends the task at once, even while no block arrives.
+        let client = tx.clone();
         tokio::select! {
             _ = follow(ctx, from, full, events, tx) => {}
+            _ = client.closed() => {}
             _ = async { while shutdown.changed().await.is_ok() && !*shutdown.borrow() {} } => {}
         }
     });

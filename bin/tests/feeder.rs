@@ -26,8 +26,6 @@ use supervm_oracle::{
 
 /// The sample USD token of the development genesis (6 decimals).
 const SUSD: Address = address!("0x00000000000000000000000000000000000005d1");
-/// The oracle system contract.
-const ORACLE: Address = address!("0x000000000000000000000000000000000000fee2");
 /// Governance of the test chain.
 const GOVERNANCE: Address = address!("0x0000000000000000000000000000000000000a11");
 /// "ETH in USD" → sUSD base units per wei: × 10⁶ / 10¹⁸.

@@ -22,7 +22,6 @@
 //!   the last price forever.
 //! - The accepted rate moves at most `maxChangeBps` per block toward the median.
 
-pub mod abi;
 pub mod aggregate;
 pub mod feeder;
 

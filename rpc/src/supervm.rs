@@ -7,8 +7,9 @@ use alloy_primitives::{Address, U256};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use serde::Serialize;
 use supervm_oracle::PRICE_SCALE;
+use supervm_primitives::system;
 use supervm_vm::{
-    system::{self, oracle, registry},
+    system::{oracle, registry},
     PendingState, StoreState,
 };
 

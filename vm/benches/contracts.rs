@@ -18,10 +18,10 @@ use alloy_sol_types::SolCall;
 use common::{contracts, Memory};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use supervm_gas::TxFees;
-use supervm_primitives::ChainSpec;
+use supervm_primitives::{system::IERC20, ChainSpec};
 use supervm_vm::{
-    execute_tx, genesis_state, system::IERC20, BlockEnv, ContractRuntime, FeeCurrency, Message,
-    PendingState, RateSnapshot,
+    execute_tx, genesis_state, BlockEnv, ContractRuntime, FeeCurrency, Message, PendingState,
+    RateSnapshot,
 };
 
 const DEPLOYER: Address = Address::repeat_byte(0xd0);

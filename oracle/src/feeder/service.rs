@@ -29,7 +29,7 @@ use super::{
     rpc::{RpcClient, RpcError},
     submit::{ReportError, Reporter, Submitted},
 };
-use crate::abi::IOracle;
+use supervm_primitives::system::IOracle;
 
 /// Why the feeder cannot start or run.
 #[derive(Debug, thiserror::Error)]

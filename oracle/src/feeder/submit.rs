@@ -22,7 +22,7 @@ use super::{
     fraction::Fraction,
     rpc::{RpcClient, RpcError},
 };
-use crate::abi::IOracle;
+use supervm_primitives::system::IOracle;
 
 /// One failed attempt.
 #[derive(Debug, thiserror::Error)]
@@ -333,7 +333,7 @@ mod tests {
             Arc::new(rpc),
             signer,
             31337,
-            address!("0x000000000000000000000000000000000000fee2"),
+            supervm_primitives::system::ORACLE,
             Backoff {
                 attempts: 3,
                 base: Duration::from_millis(1),

@@ -3,9 +3,9 @@
 
 use alloy_primitives::{Address, Bytes, Log, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use supervm_primitives::system::IERC20::{self, IERC20Calls};
 
 use super::{
-    abi::IERC20::{self, IERC20Calls},
     emit,
     layout::{
         allowance_slot, balance_slot, decode_short_string, DECIMALS_SLOT, NAME_SLOT, SYMBOL_SLOT,

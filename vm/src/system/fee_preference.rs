@@ -5,12 +5,13 @@
 
 use alloy_primitives::{Address, Bytes, Log, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use supervm_primitives::system::{
+    IFeePreference::{self, IFeePreferenceCalls},
+    FEE_PREFERENCE,
+};
 
 use super::{
-    abi::IFeePreference::{self, IFeePreferenceCalls},
-    emit,
-    layout::mapping_slot,
-    registry, revert, sload, sstore, Call, CallResult, GasMeter, FEE_PREFERENCE,
+    emit, layout::mapping_slot, registry, revert, sload, sstore, Call, CallResult, GasMeter,
 };
 use crate::{StateAccess, StateError};
 

@@ -6,8 +6,10 @@
 //! EVM code starting with `0xef`, so no deployed contract can impersonate one). Each
 //! registered token carries [`TOKEN_CODE`]; the registry, the fee preference and the oracle
 //! carry their own markers at fixed addresses.
+//!
+//! Their addresses and Solidity interfaces are not defined here but in
+//! [`supervm_primitives::system`], which every caller of a system contract shares.
 
-mod abi;
 mod erc20;
 pub mod fee_preference;
 mod gas;
@@ -17,21 +19,13 @@ pub mod registry;
 
 use std::sync::LazyLock;
 
-use alloy_primitives::{address, keccak256, Address, Bytes, Log, B256, U256};
+use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
 use alloy_sol_types::SolError;
+use supervm_primitives::system::Error;
 
-pub use abi::{IFeePreference, ITokenRegistry, IERC20};
 pub use gas::{GasMeter, OutOfGas, SCHEDULE};
-pub use supervm_oracle::abi::IOracle;
 
 use crate::{StateAccess, StateError};
-
-/// The token registry.
-pub const TOKEN_REGISTRY: Address = address!("0x000000000000000000000000000000000000fee0");
-/// Per-account fee-token preference.
-pub const FEE_PREFERENCE: Address = address!("0x000000000000000000000000000000000000fee1");
-/// Exchange rates of fee tokens.
-pub const ORACLE: Address = address!("0x000000000000000000000000000000000000fee2");
 
 /// Code of every registered token.
 pub const TOKEN_CODE: &[u8] = b"\xefsupervm.erc20.v1";
@@ -171,7 +165,7 @@ pub fn revert(message: impl Into<String>) -> CallError {
 
 /// Solidity's `Error(string)` revert data for `message`.
 pub fn revert_data(message: impl Into<String>) -> Bytes {
-    abi::Error {
+    Error {
         message: message.into(),
     }
     .abi_encode()
@@ -185,7 +179,7 @@ pub fn revert_reason(data: &[u8]) -> String {
 
 /// The message of `Error(string)` revert data, if that is what `data` is.
 pub fn decode_revert_message(data: &[u8]) -> Option<String> {
-    abi::Error::abi_decode(data).ok().map(|error| error.message)
+    Error::abi_decode(data).ok().map(|error| error.message)
 }
 
 /// The successful result of a call: return data; logs go to `logs`.

@@ -17,14 +17,17 @@ use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
 use supervm_gas::Rate;
 use supervm_oracle::{
-    abi::IOracle::{self, IOracleCalls},
     aggregate::{self, to_fixed, FeedParams, FeedStatus, Report},
     PRICE_SCALE,
+};
+use supervm_primitives::system::{
+    IOracle::{self, IOracleCalls},
+    ORACLE,
 };
 
 use super::{
     emit, layout::mapping_slot, registry, revert, sload, sstore, Call, CallError, CallResult,
-    GasMeter, ORACLE,
+    GasMeter,
 };
 use crate::{StateAccess, StateError};
 

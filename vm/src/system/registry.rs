@@ -6,18 +6,18 @@
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use supervm_primitives::system::{
+    ITokenRegistry::{self, ITokenRegistryCalls},
+    IERC20, TOKEN_REGISTRY,
+};
 
 use super::{
-    abi::{
-        ITokenRegistry::{self, ITokenRegistryCalls},
-        IERC20,
-    },
     emit,
     layout::{
         balance_slot, decode_short_string, encode_short_string, mapping_slot, DECIMALS_SLOT,
         NAME_SLOT, SYMBOL_SLOT, TOTAL_SUPPLY_SLOT,
     },
-    revert, sload, sstore, Call, CallError, CallResult, GasMeter, SystemContract, TOKEN_REGISTRY,
+    revert, sload, sstore, Call, CallError, CallResult, GasMeter, SystemContract,
 };
 use crate::{StateAccess, StateError};
 

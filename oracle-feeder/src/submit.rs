@@ -17,7 +17,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use parking_lot::Mutex;
 
-use super::{
+use crate::{
     backoff::Backoff,
     fraction::Fraction,
     rpc::{RpcClient, RpcError},
@@ -301,7 +301,12 @@ mod tests {
             }
             "eth_estimateGas" => ok(json!("0x10000")),
             "eth_maxPriorityFeePerGas" => ok(json!("0x3b9aca00")),
-            "eth_getBlockByNumber" => ok(json!({"baseFeePerGas": "0x77359400"})),
+            "eth_getBlockByNumber" => {
+                let mut block =
+                    alloy_rpc_types_eth::Block::<alloy_rpc_types_eth::Transaction>::default();
+                block.header.inner.base_fee_per_gas = Some(0x77359400);
+                ok(json!(block))
+            }
             "eth_sendRawTransaction" => {
                 let n = node.sends.fetch_add(1, Ordering::SeqCst);
                 let raw: Bytes = serde_json::from_value(request["params"][0].clone()).unwrap();

@@ -20,7 +20,7 @@ use alloy_sol_types::SolCall;
 use futures::future::join_all;
 use tokio::net::TcpListener;
 
-use super::{
+use crate::{
     backoff::Backoff,
     clock::Clock,
     config::FeederConfig,

@@ -19,7 +19,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use supervm_primitives::system::ORACLE;
 
-use super::fraction::Fraction;
+use crate::fraction::Fraction;
 
 /// Default environment variable holding the keystore password.
 pub const DEFAULT_PASSWORD_ENV: &str = "SUPERVM_FEEDER_KEYSTORE_PASSWORD";

@@ -3,7 +3,7 @@
 //!
 //! alloy does the JSON-RPC framing and the typed `eth_*` calls. Its own HTTP transport is built
 //! on a different major version of reqwest than the one the feeder fetches prices with (and in
-//! this workspace without TLS), so [`HttpTransport`] carries alloy's request packets over the
+//! this workspace without TLS), so `HttpTransport` carries alloy's request packets over the
 //! feeder's client instead: one HTTP stack in the binary, `https` nodes, the configured timeout.
 //! Failures keep the node's message verbatim ("nonce too low", "already known", a revert
 //! reason): [`crate::submit`] decides from it what to retry.

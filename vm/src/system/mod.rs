@@ -237,7 +237,7 @@ pub fn decode_revert_message(data: &[u8]) -> Option<String> {
 /// The successful result of a call: return data; logs go to `logs`.
 pub type CallResult = Result<Bytes, CallError>;
 
-/// Runs a call to a system contract of kind `kind`. Each contract starts with [`prologue`].
+/// Runs a call to a system contract of kind `kind`. Each contract starts with `prologue`.
 pub fn call(
     kind: SystemContract,
     call: &Call<'_>,

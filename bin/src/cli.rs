@@ -10,7 +10,7 @@ use supervm_node::{
     rpc_bench::{self, PhaseReport, RpcBenchParams},
     Node, NodeConfig,
 };
-use supervm_oracle::feeder::{self, Feeder, FeederConfig};
+use supervm_oracle_feeder::{load_signer, process_env, Feeder, FeederConfig, SystemClock};
 
 /// SuperVM: an Ethereum-compatible node where gas can be paid in any registered token.
 #[derive(Debug, Parser)]
@@ -422,9 +422,8 @@ fn run_exec_bench(params: &ExecBenchParams, json: bool) -> anyhow::Result<()> {
 
 /// Runs the price feeder until Ctrl-C or SIGTERM.
 async fn run_feeder(config: FeederConfig) -> anyhow::Result<()> {
-    let signer = feeder::load_signer(&config.key, feeder::process_env)
-        .context("loading the reporter key")?;
-    let feeder = Feeder::connect(config, signer, std::sync::Arc::new(feeder::SystemClock))
+    let signer = load_signer(&config.key, process_env).context("loading the reporter key")?;
+    let feeder = Feeder::connect(config, signer, std::sync::Arc::new(SystemClock))
         .await
         .context("starting the oracle feeder")?;
     feeder

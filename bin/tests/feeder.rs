@@ -17,13 +17,10 @@ use std::{
 
 use axum::{http::StatusCode, routing::get, Router};
 use common::*;
-use supervm_oracle::{
-    aggregate::to_fixed,
-    feeder::{
-        poll_token, source_client, Feeder, FeederConfig, Fraction, NoPrice, SourceError,
-        SourceStatus, SystemClock,
-    },
-    PRICE_SCALE,
+use supervm_oracle::{aggregate::to_fixed, PRICE_SCALE};
+use supervm_oracle_feeder::{
+    poll_token, source_client, Feeder, FeederConfig, Fraction, NoPrice, SourceError, SourceStatus,
+    SystemClock,
 };
 
 /// Governance of the test chain.
@@ -123,7 +120,7 @@ fn honest_price() -> Fraction {
         .expect("price")
 }
 
-fn status_of<'a>(outcome: &'a supervm_oracle::feeder::PollOutcome, name: &str) -> &'a SourceStatus {
+fn status_of<'a>(outcome: &'a supervm_oracle_feeder::PollOutcome, name: &str) -> &'a SourceStatus {
     &outcome
         .sources
         .iter()

@@ -19,14 +19,11 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use supervm_gas::next_block_base_fee;
 use supervm_primitives::{
-    chain_spec::DEV_GAS_LIMIT, recover_all, ChainSpec, RecoveredTx, SealedBlock, TxCip64,
-    TxEnvelope,
+    chain_spec::DEV_GAS_LIMIT, recover_all, system::IERC20, ChainSpec, RecoveredTx, SealedBlock,
+    TxCip64, TxEnvelope,
 };
 use supervm_storage::Store;
-use supervm_vm::{
-    system::IERC20, BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot,
-    StoreState,
-};
+use supervm_vm::{BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StoreState};
 
 use crate::block_exec::{execute_transactions, seal_block};
 

@@ -1,7 +1,8 @@
 //! # supervm-primitives
 //!
 //! The vocabulary every other SuperVM crate speaks: transactions, headers, blocks, receipts,
-//! accounts and the chain specification. Types only — this crate does no I/O.
+//! accounts, the chain specification, and the addresses and Solidity interfaces of the system
+//! contracts ([`system`]). Types only — this crate does no I/O.
 //!
 //! ## Data flow
 //!
@@ -27,6 +28,7 @@ pub mod cip64;
 pub mod fee_token;
 pub mod receipt;
 pub mod state;
+pub mod system;
 pub mod transaction;
 
 pub use account::Account;

@@ -8,8 +8,8 @@ use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use serde::Serialize;
 use supervm_gas::Rate;
 use supervm_oracle::PRICE_SCALE;
+use supervm_primitives::system;
 use supervm_storage::Reader;
-use supervm_vm::system;
 
 use crate::{
     block_id::number_of_tag,

@@ -18,9 +18,9 @@ use alloy_sol_types::SolCall;
 use common::{contracts, Memory};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use supervm_gas::TxFees;
-use supervm_primitives::{ChainSpec, FeeToken};
+use supervm_primitives::{system::IERC20, ChainSpec, FeeToken};
 use supervm_vm::{
-    execute_tx, genesis_state, system::IERC20, BlockEnv, ContractRuntime, Message, PendingState,
+    execute_tx, genesis_state, BlockEnv, ContractRuntime, Message, PendingState,
     RateSnapshot,
 };
 

@@ -168,7 +168,7 @@ pub(crate) fn call(
     } else {
         let contracts = scope.block.contracts.clone();
         match contracts.load(code_hash, &mut frame) {
-            Ok(module) => wasm::run(&mut frame, scope, &module, Entry::Call, input)?,
+            Ok(module) => wasm::run(&mut frame, scope, &module.pre, Entry::Call, input)?,
             Err(LoadError::State(err)) => return Err(err),
             Err(err) => CallResult::halt(HaltReason::InvalidCode(err.to_string()), input.gas),
         }
@@ -272,7 +272,7 @@ pub(crate) fn create(
             gas: gas - deposit,
             depth: 1,
         };
-        wasm::run(&mut frame, scope, &module, Entry::Deploy, input)?
+        wasm::run(&mut frame, scope, &module.pre, Entry::Deploy, input)?
     } else {
         CallResult::success(Bytes::new(), 0, Vec::new())
     };

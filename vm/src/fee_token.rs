@@ -26,14 +26,17 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, TxKind};
 use alloy_sol_types::SolCall;
 use supervm_gas::{Payment, Rate};
-use supervm_primitives::FeeToken;
+use supervm_primitives::{
+    system::{FEE_PREFERENCE, IERC20},
+    FeeToken,
+};
 
 use crate::{
     invalid::InvalidTx,
     system::{
         fee_preference,
         layout::{balance_slot, token_symbol},
-        oracle, registry, FEE_PREFERENCE, IERC20,
+        oracle, registry,
     },
     Message, StateAccess, StateError,
 };

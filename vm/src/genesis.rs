@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use supervm_gas::Rate;
 use supervm_oracle::FeedParams;
-use supervm_primitives::{Account, ChainSpec, StateChanges};
+use supervm_primitives::{
+    system::{FEE_PREFERENCE, ORACLE, TOKEN_REGISTRY},
+    Account, ChainSpec, StateChanges,
+};
 
 use crate::{
     system::{self, oracle, registry, CallError, GasMeter, SystemContract},
@@ -56,9 +59,9 @@ pub fn genesis_state(spec: &ChainSpec) -> Result<StateChanges, GenesisError> {
     }
     let mut codes: BTreeMap<B256, Bytes> = plain.codes;
     for (address, kind) in [
-        (system::TOKEN_REGISTRY, SystemContract::Registry),
-        (system::FEE_PREFERENCE, SystemContract::FeePreference),
-        (system::ORACLE, SystemContract::Oracle),
+        (TOKEN_REGISTRY, SystemContract::Registry),
+        (FEE_PREFERENCE, SystemContract::FeePreference),
+        (ORACLE, SystemContract::Oracle),
     ] {
         let code_hash = keccak256(kind.code());
         codes.insert(code_hash, Bytes::from_static(kind.code()));

@@ -10,10 +10,10 @@ use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, KECCAK256_EMPTY,
 use alloy_sol_types::{SolCall, SolEvent};
 use common::{contracts, Memory};
 use supervm_gas::TxFees;
-use supervm_primitives::{ChainSpec, FeeToken, StateChanges};
+use supervm_primitives::{system::IERC20, ChainSpec, FeeToken, StateChanges};
 use supervm_vm::{
     execute_tx, genesis_state,
-    system::{decode_revert_message, layout, IERC20},
+    system::{decode_revert_message, layout},
     BlockEnv, BlockExecutor, ContractRuntime, HaltReason, InvalidTx, Message, PendingState,
     RateSnapshot, TxOutcome,
 };

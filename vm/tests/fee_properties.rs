@@ -17,11 +17,13 @@ use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
 use proptest::prelude::*;
 use supervm_gas::{Payment, TxFees};
-use supervm_primitives::{ChainSpec, FeeToken, GenesisRate, GenesisToken};
+use supervm_primitives::{
+    system::{IFeePreference, FEE_PREFERENCE, IERC20},
+    ChainSpec, FeeToken, GenesisRate, GenesisToken,
+};
 use supervm_vm::{
-    execute_tx, genesis_state,
-    system::{layout, IFeePreference, FEE_PREFERENCE, IERC20},
-    BlockEnv, Message, PendingState, RateSnapshot, StateAccess,
+    execute_tx, genesis_state, system::layout, BlockEnv, Message, PendingState, RateSnapshot,
+    StateAccess,
 };
 
 /// Accounts with native coin and tokens.

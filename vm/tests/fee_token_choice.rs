@@ -16,13 +16,13 @@ use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
 use proptest::prelude::*;
 use supervm_gas::{Rate, TxFees};
-use supervm_primitives::{ChainSpec, FeeToken, GenesisRate, GenesisToken};
+use supervm_primitives::{
+    system::{IFeePreference, ITokenRegistry, FEE_PREFERENCE, IERC20, ORACLE, TOKEN_REGISTRY},
+    ChainSpec, FeeToken, GenesisRate, GenesisToken,
+};
 use supervm_vm::{
     execute_tx, genesis_state,
-    system::{
-        fee_preference, layout, IFeePreference, ITokenRegistry, FEE_PREFERENCE, IERC20, ORACLE,
-        TOKEN_REGISTRY,
-    },
+    system::{fee_preference, layout},
     validate_payment, BlockEnv, FeePayment, InvalidTx, Message, PendingState, RateSnapshot,
     StateAccess, TxOutcome,
 };

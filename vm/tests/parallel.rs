@@ -34,11 +34,14 @@ use proptest::{
     test_runner::{TestCaseError, TestRunner},
 };
 use supervm_gas::TxFees;
-use supervm_primitives::{ChainSpec, FeeToken, GenesisRate, GenesisToken, StateChanges};
+use supervm_primitives::{
+    system::{IFeePreference, IOracle, FEE_PREFERENCE, IERC20, ORACLE},
+    ChainSpec, FeeToken, GenesisRate, GenesisToken, StateChanges,
+};
 use supervm_vm::{
     execute_tx, genesis_state,
     parallel::{FALLBACK_ABORT_RATIO, FALLBACK_MIN_EXECUTIONS, MIN_PARALLEL_TXS},
-    system::{oracle, IFeePreference, IOracle, FEE_PREFERENCE, IERC20, ORACLE},
+    system::oracle,
     BlockEnv, BlockExecutor, ExecutionStats, Message, PendingState, RateSnapshot, StateAccess,
     TxOutcome,
 };

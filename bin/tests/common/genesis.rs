@@ -8,12 +8,8 @@ pub const SUSD: Address = address!("0x00000000000000000000000000000000000005d1")
 pub const SBTC: Address = address!("0x00000000000000000000000000000000000005d2");
 /// GOLD of the dev genesis (18 decimals).
 pub const GOLD: Address = address!("0x00000000000000000000000000000000000005d3");
-/// The token registry system contract.
-pub const TOKEN_REGISTRY: Address = address!("0x000000000000000000000000000000000000fee0");
-/// The fee-preference system contract.
-pub const FEE_PREFERENCE: Address = address!("0x000000000000000000000000000000000000fee1");
-/// The oracle system contract.
-pub const ORACLE: Address = address!("0x000000000000000000000000000000000000fee2");
+/// The system contracts, at the addresses the node itself uses.
+pub use supervm_primitives::system::{FEE_PREFERENCE, ORACLE, TOKEN_REGISTRY};
 
 /// 10^n as U256.
 pub fn pow10(n: u64) -> U256 {

@@ -2,16 +2,16 @@
 //! Revert messages are OpenZeppelin's, which wallets and explorers already display.
 
 use alloy_primitives::{Address, Bytes, Log, U256};
-use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use alloy_sol_types::{SolCall, SolEvent};
+use supervm_primitives::system::IERC20::{self, IERC20Calls};
 
 use super::{
-    abi::IERC20::{self, IERC20Calls},
     emit,
     layout::{
         allowance_slot, balance_slot, decode_short_string, DECIMALS_SLOT, NAME_SLOT, SYMBOL_SLOT,
         TOTAL_SUPPLY_SLOT,
     },
-    revert, sload, sstore, Call, CallResult, GasMeter,
+    prologue, revert, sload, sstore, Call, CallError, CallResult, GasMeter, SystemContract,
 };
 use crate::StateAccess;
 
@@ -22,8 +22,7 @@ pub(super) fn call(
     logs: &mut Vec<Log>,
 ) -> CallResult {
     let token = call.address;
-    let decoded = IERC20Calls::abi_decode(call.input)
-        .map_err(|_| revert("unknown function or malformed calldata for an ERC-20 token"))?;
+    let decoded: IERC20Calls = prologue(SystemContract::Token, call)?;
     let output: Bytes = match decoded {
         IERC20Calls::name(_) => {
             let name = decode_short_string(sload(state, gas, token, NAME_SLOT)?);
@@ -100,11 +99,11 @@ fn move_tokens(
     state: &mut impl StateAccess,
     gas: &mut GasMeter,
     logs: &mut Vec<Log>,
-    token: alloy_primitives::Address,
+    token: Address,
     from: Address,
     to: Address,
     value: U256,
-) -> Result<(), super::CallError> {
+) -> Result<(), CallError> {
     if to == Address::ZERO {
         return Err(revert("ERC20: transfer to the zero address"));
     }

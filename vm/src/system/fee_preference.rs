@@ -5,12 +5,14 @@
 
 use alloy_primitives::{Address, Bytes, Log, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use supervm_primitives::system::{
+    IFeePreference::{self, IFeePreferenceCalls},
+    FEE_PREFERENCE,
+};
 
 use super::{
-    abi::IFeePreference::{self, IFeePreferenceCalls},
-    emit,
-    layout::mapping_slot,
-    registry, revert, sload, sstore, Call, CallResult, GasMeter, FEE_PREFERENCE,
+    emit, layout::mapping_slot, prologue, registry, revert, sload, sstore, Call, CallResult,
+    GasMeter, SystemContract,
 };
 use crate::{StateAccess, StateError};
 
@@ -24,19 +26,15 @@ pub fn preference(
     Ok((token != Address::ZERO).then_some(token))
 }
 
-/// Decodes calldata for this contract; `None` when the call would revert as unknown or
-/// malformed. Execution and fee resolution share it, so the token a `setFeeToken` call pays
-/// its fee in (rule 3 of [`crate::fee_token`]) is exactly the token the call stores.
-fn decode(input: &[u8]) -> Option<IFeePreferenceCalls> {
-    IFeePreferenceCalls::abi_decode(input).ok()
-}
-
 /// The token a call with this calldata chooses: `Some(token)` for `setFeeToken(token)` with a
 /// non-zero token, `None` for clearing (`setFeeToken(0x0)`), any other function and calldata
 /// that does not decode. Fee resolution uses it to let a `setFeeToken` call pay in the token
-/// it chooses, so an account holding only that token can choose it.
+/// it chooses, so an account holding only that token can choose it. The calldata is decoded as
+/// [`call`] decodes it (`IFeePreferenceCalls::abi_decode`, through [`super::prologue`]), so the
+/// token a `setFeeToken` call pays its fee in (rule 3 of [`crate::fee_token`]) is exactly the
+/// token the call stores.
 pub(crate) fn chosen_token(input: &[u8]) -> Option<Address> {
-    match decode(input)? {
+    match IFeePreferenceCalls::abi_decode(input).ok()? {
         IFeePreferenceCalls::setFeeToken(c) if c.token != Address::ZERO => Some(c.token),
         _ => None,
     }
@@ -48,8 +46,7 @@ pub(super) fn call(
     gas: &mut GasMeter,
     logs: &mut Vec<Log>,
 ) -> CallResult {
-    let decoded = decode(call.input)
-        .ok_or_else(|| revert("unknown function or malformed calldata for the fee preference"))?;
+    let decoded: IFeePreferenceCalls = prologue(SystemContract::FeePreference, call)?;
     let output: Bytes = match decoded {
         IFeePreferenceCalls::feeTokenOf(c) => {
             let word = sload(
@@ -64,11 +61,8 @@ pub(super) fn call(
             .into()
         }
         IFeePreferenceCalls::setFeeToken(c) => {
-            if c.token != Address::ZERO {
-                gas.charge(super::SCHEDULE.sload)?;
-                if !registry::status(state, c.token)?.0 {
-                    return Err(revert("fee token is not a registered token"));
-                }
+            if c.token != Address::ZERO && !registry::registered(state, gas, c.token)? {
+                return Err(revert("fee token is not a registered token"));
             }
             let word = U256::from_be_bytes(c.token.into_word().0);
             sstore(

@@ -6,8 +6,15 @@
 //! EVM code starting with `0xef`, so no deployed contract can impersonate one). Each
 //! registered token carries [`TOKEN_CODE`]; the registry, the fee preference and the oracle
 //! carry their own markers at fixed addresses.
+//!
+//! Their addresses and Solidity interfaces are not defined here but in
+//! [`supervm_primitives::system`], which every caller of a system contract shares.
+//!
+//! Every contract starts a call with the same `prologue` (no value, calldata decoded against
+//! its interface) and guards its governance functions with the same `only_governance` check,
+//! so the revert messages and the gas of those steps are the same whichever contract is
+//! called.
 
-mod abi;
 mod erc20;
 pub mod fee_preference;
 mod gas;
@@ -17,21 +24,13 @@ pub mod registry;
 
 use std::sync::LazyLock;
 
-use alloy_primitives::{address, keccak256, Address, Bytes, Log, B256, U256};
-use alloy_sol_types::SolError;
+use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
+use alloy_sol_types::{SolError, SolInterface};
+use supervm_primitives::system::Error;
 
-pub use abi::{IFeePreference, ITokenRegistry, IERC20};
 pub use gas::{GasMeter, OutOfGas, SCHEDULE};
-pub use supervm_oracle::abi::IOracle;
 
 use crate::{StateAccess, StateError};
-
-/// The token registry.
-pub const TOKEN_REGISTRY: Address = address!("0x000000000000000000000000000000000000fee0");
-/// Per-account fee-token preference.
-pub const FEE_PREFERENCE: Address = address!("0x000000000000000000000000000000000000fee1");
-/// Exchange rates of fee tokens.
-pub const ORACLE: Address = address!("0x000000000000000000000000000000000000fee2");
 
 /// Code of every registered token.
 pub const TOKEN_CODE: &[u8] = b"\xefsupervm.erc20.v1";
@@ -83,6 +82,16 @@ impl SystemContract {
             Self::Registry => REGISTRY_CODE,
             Self::FeePreference => FEE_PREFERENCE_CODE,
             Self::Oracle => ORACLE_CODE,
+        }
+    }
+
+    /// How revert messages name this contract ("… for an ERC-20 token").
+    fn name(self) -> &'static str {
+        match self {
+            Self::Token => "an ERC-20 token",
+            Self::Registry => "the token registry",
+            Self::FeePreference => "the fee preference",
+            Self::Oracle => "the oracle",
         }
     }
 }
@@ -154,6 +163,43 @@ pub(crate) fn sstore(
     Ok(())
 }
 
+/// The start of every system-contract call, before any gas is spent: refuses value (system
+/// contracts hold no native coin) and decodes the calldata as one of the functions of `kind`'s
+/// interface `C`. Both failures revert with the messages `docs/fee-tokens.md` lists.
+pub(crate) fn prologue<C: SolInterface>(
+    kind: SystemContract,
+    call: &Call<'_>,
+) -> Result<C, CallError> {
+    if !call.value.is_zero() {
+        return Err(revert("system contracts do not accept value"));
+    }
+    C::abi_decode(call.input).map_err(|_| {
+        revert(format!(
+            "unknown function or malformed calldata for {}",
+            kind.name()
+        ))
+    })
+}
+
+/// Reverts unless the caller is the governance account, which the registry stores for every
+/// system contract. Reading it is charged as one storage read, like any other read of a system
+/// contract, before the read happens.
+pub(crate) fn only_governance(
+    kind: SystemContract,
+    call: &Call<'_>,
+    state: &mut impl StateAccess,
+    gas: &mut GasMeter,
+) -> Result<(), CallError> {
+    gas.charge(SCHEDULE.sload)?;
+    if call.caller != registry::governance(state)? {
+        return Err(revert(format!(
+            "only the governance account can change {}",
+            kind.name()
+        )));
+    }
+    Ok(())
+}
+
 /// Emits a log, charging for its topics and data.
 pub(crate) fn emit(logs: &mut Vec<Log>, gas: &mut GasMeter, log: Log) -> Result<(), CallError> {
     let cost = SCHEDULE.log
@@ -171,7 +217,7 @@ pub fn revert(message: impl Into<String>) -> CallError {
 
 /// Solidity's `Error(string)` revert data for `message`.
 pub fn revert_data(message: impl Into<String>) -> Bytes {
-    abi::Error {
+    Error {
         message: message.into(),
     }
     .abi_encode()
@@ -185,13 +231,13 @@ pub fn revert_reason(data: &[u8]) -> String {
 
 /// The message of `Error(string)` revert data, if that is what `data` is.
 pub fn decode_revert_message(data: &[u8]) -> Option<String> {
-    abi::Error::abi_decode(data).ok().map(|error| error.message)
+    Error::abi_decode(data).ok().map(|error| error.message)
 }
 
 /// The successful result of a call: return data; logs go to `logs`.
 pub type CallResult = Result<Bytes, CallError>;
 
-/// Runs a call to a system contract of kind `kind`.
+/// Runs a call to a system contract of kind `kind`. Each contract starts with `prologue`.
 pub fn call(
     kind: SystemContract,
     call: &Call<'_>,
@@ -199,9 +245,6 @@ pub fn call(
     gas: &mut GasMeter,
     logs: &mut Vec<Log>,
 ) -> CallResult {
-    if !call.value.is_zero() {
-        return Err(revert("system contracts do not accept value"));
-    }
     match kind {
         SystemContract::Token => erc20::call(call, state, gas, logs),
         SystemContract::Registry => registry::call(call, state, gas, logs),

@@ -14,17 +14,20 @@
 //! - slots 3, 4, 5: default minReports, maxAgeSeconds, maxChangeBps.
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
-use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use alloy_sol_types::{SolCall, SolEvent};
 use supervm_gas::Rate;
 use supervm_oracle::{
-    abi::IOracle::{self, IOracleCalls},
     aggregate::{self, to_fixed, FeedParams, FeedStatus, Report},
     PRICE_SCALE,
 };
+use supervm_primitives::system::{
+    IOracle::{self, IOracleCalls},
+    ORACLE,
+};
 
 use super::{
-    emit, layout::mapping_slot, registry, revert, sload, sstore, Call, CallError, CallResult,
-    GasMeter, ORACLE,
+    emit, layout::mapping_slot, only_governance, prologue, registry, revert, sload, sstore, Call,
+    CallError, CallResult, GasMeter, SystemContract, SCHEDULE,
 };
 use crate::{StateAccess, StateError};
 
@@ -322,15 +325,7 @@ pub(super) fn call(
     gas: &mut GasMeter,
     logs: &mut Vec<Log>,
 ) -> CallResult {
-    let decoded = IOracleCalls::abi_decode(call.input)
-        .map_err(|_| revert("unknown function or malformed calldata for the oracle"))?;
-    let only_governance = |state: &mut _, gas: &mut GasMeter| -> Result<(), CallError> {
-        gas.charge(super::SCHEDULE.sload)?;
-        if call.caller != registry::governance(state)? {
-            return Err(revert("only the governance account can change the oracle"));
-        }
-        Ok(())
-    };
+    let decoded: IOracleCalls = prologue(SystemContract::Oracle, call)?;
     let output: Bytes = match decoded {
         IOracleCalls::report(c) => {
             let (price_slot, timestamp_slot, flag) = report_slots(c.token, call.caller);
@@ -364,21 +359,20 @@ pub(super) fn call(
             Bytes::new()
         }
         IOracleCalls::addReporter(c) => {
-            only_governance(state, gas)?;
-            gas.charge(super::SCHEDULE.sload)?;
-            if !registry::status(state, c.token)?.0 {
+            only_governance(SystemContract::Oracle, call, state, gas)?;
+            if !registry::registered(state, gas, c.token)? {
                 return Err(revert("token is not registered"));
             }
             add_reporter(state, gas, c.token, c.reporter)?;
             Bytes::new()
         }
         IOracleCalls::removeReporter(c) => {
-            only_governance(state, gas)?;
+            only_governance(SystemContract::Oracle, call, state, gas)?;
             remove_reporter(state, gas, c.token, c.reporter)?;
             Bytes::new()
         }
         IOracleCalls::setParams(c) => {
-            only_governance(state, gas)?;
+            only_governance(SystemContract::Oracle, call, state, gas)?;
             let params = FeedParams {
                 min_reports: c.minReports.saturating_to(),
                 max_age_seconds: c.maxAgeSeconds.saturating_to(),
@@ -409,7 +403,7 @@ pub(super) fn call(
             Bytes::new()
         }
         IOracleCalls::setFeedParams(c) => {
-            only_governance(state, gas)?;
+            only_governance(SystemContract::Oracle, call, state, gas)?;
             let values = [c.minReports, c.maxAgeSeconds, c.maxChangeBps];
             if values.iter().any(|v| !v.is_zero()) {
                 let params = FeedParams {
@@ -425,7 +419,7 @@ pub(super) fn call(
             Bytes::new()
         }
         IOracleCalls::feedParams(c) => {
-            gas.charge(super::SCHEDULE.sload * 6)?;
+            gas.charge(SCHEDULE.sload * 6)?;
             let p = feed_params(state, c.token)?;
             IOracle::feedParamsCall::abi_encode_returns(&IOracle::feedParamsReturn {
                 minReports: U256::from(p.min_reports),
@@ -453,12 +447,12 @@ pub(super) fn call(
             IOracle::lastUpdateCall::abi_encode_returns(&at).into()
         }
         IOracleCalls::reporters(c) => {
-            gas.charge(super::SCHEDULE.sload * (1 + MAX_REPORTERS))?;
+            gas.charge(SCHEDULE.sload * (1 + MAX_REPORTERS))?;
             let list = reporters(state, c.token)?;
             IOracle::reportersCall::abi_encode_returns(&list).into()
         }
         IOracleCalls::params(_) => {
-            gas.charge(super::SCHEDULE.sload * 3)?;
+            gas.charge(SCHEDULE.sload * 3)?;
             let p = params(state)?;
             IOracle::paramsCall::abi_encode_returns(&IOracle::paramsReturn {
                 minReports: U256::from(p.min_reports),

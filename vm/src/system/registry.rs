@@ -5,19 +5,20 @@
 //! `mapping(address => uint256) flags` (bit 0 registered, bit 1 enabled).
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, B256, U256};
-use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use alloy_sol_types::{SolCall, SolEvent};
+use supervm_primitives::system::{
+    ITokenRegistry::{self, ITokenRegistryCalls},
+    IERC20, TOKEN_REGISTRY,
+};
 
 use super::{
-    abi::{
-        ITokenRegistry::{self, ITokenRegistryCalls},
-        IERC20,
-    },
     emit,
     layout::{
         balance_slot, decode_short_string, encode_short_string, mapping_slot, DECIMALS_SLOT,
         NAME_SLOT, SYMBOL_SLOT, TOTAL_SUPPLY_SLOT,
     },
-    revert, sload, sstore, Call, CallError, CallResult, GasMeter, SystemContract, TOKEN_REGISTRY,
+    only_governance, prologue, revert, sload, sstore, Call, CallError, CallResult, GasMeter,
+    SystemContract, SCHEDULE,
 };
 use crate::{StateAccess, StateError};
 
@@ -80,6 +81,17 @@ pub fn status(state: &mut impl StateAccess, token: Address) -> Result<(bool, boo
         flags & REGISTERED != U256::ZERO,
         flags & ENABLED != U256::ZERO,
     ))
+}
+
+/// Whether `token` is registered, charged as one storage read: the check other system
+/// contracts make before they accept a token.
+pub(super) fn registered(
+    state: &mut impl StateAccess,
+    gas: &mut GasMeter,
+    token: Address,
+) -> Result<bool, CallError> {
+    gas.charge(SCHEDULE.sload)?;
+    Ok(status(state, token)?.0)
 }
 
 /// What explorers and fee-token listings show of a registered token.
@@ -243,17 +255,7 @@ pub(super) fn call(
     gas: &mut GasMeter,
     logs: &mut Vec<Log>,
 ) -> CallResult {
-    let decoded = ITokenRegistryCalls::abi_decode(call.input)
-        .map_err(|_| revert("unknown function or malformed calldata for the token registry"))?;
-    let only_governance = |state: &mut _, gas: &mut GasMeter| -> Result<(), CallError> {
-        let governance = word_to_address(sload(state, gas, TOKEN_REGISTRY, GOVERNANCE_SLOT)?);
-        if call.caller != governance {
-            return Err(revert(
-                "only the governance account can change the token registry",
-            ));
-        }
-        Ok(())
-    };
+    let decoded: ITokenRegistryCalls = prologue(SystemContract::Registry, call)?;
     let output: Bytes = match decoded {
         ITokenRegistryCalls::governance(_) => {
             let governance = word_to_address(sload(state, gas, TOKEN_REGISTRY, GOVERNANCE_SLOT)?);
@@ -288,7 +290,7 @@ pub(super) fn call(
                 .into()
         }
         ITokenRegistryCalls::registerToken(c) => {
-            only_governance(state, gas)?;
+            only_governance(SystemContract::Registry, call, state, gas)?;
             let token = NewToken {
                 address: c.token,
                 name: &c.name,
@@ -301,7 +303,7 @@ pub(super) fn call(
             Bytes::new()
         }
         ITokenRegistryCalls::setEnabled(c) => {
-            only_governance(state, gas)?;
+            only_governance(SystemContract::Registry, call, state, gas)?;
             let slot = flags_slot(c.token);
             let flags = sload(state, gas, TOKEN_REGISTRY, slot)?;
             if flags & REGISTERED == U256::ZERO {

@@ -6,15 +6,15 @@
 //! wasmtime requires the data of a `Store` to be `'static`, but a call works on borrowed
 //! state: the transaction's frame and its scope. [`run`] therefore keeps the borrowed parts
 //! in a [`Host`] on its own stack, hands the store a pointer to it with the lifetimes erased,
-//! and drops the store before returning. Host functions turn the pointer back into a
-//! reference; wasmtime runs them synchronously on this thread, one at a time, and `run` does
-//! not touch the `Host` while the store exists, so that reference is the only live one.
-#![allow(unsafe_code)] // The raw host pointer above: the one unsafe place in the workspace.
+//! and drops the store before returning. Host functions reach the `Host` only through
+//! [`with_host`], the one place that turns the pointer back into a reference: wasmtime runs
+//! host functions synchronously on this thread, one at a time, and `run` does not touch the
+//! `Host` while the store exists, so that reference is the only live one.
 
 use std::ptr::NonNull;
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, LogData, B256, U256};
-use wasmtime::{wasmparser::ValType, Caller, Extern, Linker, Memory, ResourceLimiter, Store, Trap};
+use wasmtime::{Caller, Extern, InstancePre, Linker, Memory, ResourceLimiter, Store, Trap};
 
 use super::{
     gas::{sstore_cost, words, WASM_SCHEDULE},
@@ -22,7 +22,6 @@ use super::{
         HOST_MODULE, MAX_CALL_DEPTH, MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK,
         MEMORY_EXPORT, PAGE_SIZE,
     },
-    runtime::CompiledModule,
 };
 use crate::{
     call::{self, CallInput, CallResult, TxScope},
@@ -147,12 +146,12 @@ fn state_error(err: StateError) -> wasmtime::Error {
     wasmtime::Error::new(Exit::State(err))
 }
 
-/// Runs `entry` of `module` for `input` over `state`, on a fresh stack segment when little
-/// native stack is left.
+/// Runs `entry` of the linked module `module` for `input` over `state`, on a fresh stack
+/// segment when little native stack is left.
 pub(crate) fn run(
     state: &mut dyn StateAccess,
     scope: &mut TxScope<'_>,
-    module: &CompiledModule,
+    module: &InstancePre<HostEnv>,
     entry: Entry,
     input: CallInput,
 ) -> Result<CallResult, StateError> {
@@ -164,7 +163,7 @@ pub(crate) fn run(
 fn run_here(
     state: &mut dyn StateAccess,
     scope: &mut TxScope<'_>,
-    module: &CompiledModule,
+    module: &InstancePre<HostEnv>,
     entry: Entry,
     input: CallInput,
 ) -> Result<CallResult, StateError> {
@@ -179,10 +178,10 @@ fn run_here(
         memory: None,
         limits: MemoryMeter::default(),
     };
-    let mut store = Store::new(module.pre.module().engine(), env);
+    let mut store = Store::new(module.module().engine(), env);
     store.limiter(|env| &mut env.limits);
     let result = store.set_fuel(gas).and_then(|()| {
-        let instance = module.pre.instantiate(&mut store)?;
+        let instance = module.instantiate(&mut store)?;
         instance
             .get_typed_func::<(), ()>(&mut store, entry.export())?
             .call(&mut store, ())
@@ -230,17 +229,23 @@ fn trap_reason(err: &wasmtime::Error) -> HaltReason {
     }
 }
 
-/// The `Host` of the run that owns `env`'s store.
-///
-/// # Safety
-/// Call at most once per host function invocation and drop the reference before it returns
-/// (see the module docs).
-unsafe fn host_of<'h>(env: &HostEnv) -> &'h mut Host<'h, 'h> {
-    // SAFETY: the pointer comes from a `&mut Host` that outlives the store (module docs).
-    unsafe { &mut *env.host.as_ptr().cast::<Host<'h, 'h>>() }
-}
-
 type Ctx<'a> = Caller<'a, HostEnv>;
+
+/// Runs `f` with the `Host` of the run that owns `caller`'s store, beside `caller` itself.
+///
+/// The reference exists only while `f` runs and `f` is generic over its lifetimes, so nothing
+/// borrowed from the `Host` can outlive the host function. The `Host` is not part of the
+/// store's data, so it never aliases what `caller` reaches.
+#[allow(unsafe_code)] // The one unsafe place in the workspace: see the SAFETY comment.
+fn with_host<R>(caller: &mut Ctx<'_>, f: impl FnOnce(&mut Ctx<'_>, &mut Host<'_, '_>) -> R) -> R {
+    let host = caller.data().host;
+    // SAFETY: `host` points at the `Host` on the stack of the `run` that owns this store. It
+    // outlives the store, `run` does not touch it while the store exists, and wasmtime runs
+    // host functions synchronously on this thread, one at a time, each calling `with_host` at
+    // most once at a time: this is the only live reference to it (module docs).
+    let host = unsafe { &mut *host.as_ptr() };
+    f(caller, host)
+}
 
 /// Takes `gas` from what is left, or stops the run out of gas.
 fn charge(caller: &mut Ctx<'_>, gas: u64) -> wasmtime::Result<()> {
@@ -359,8 +364,7 @@ fn write_address(
     pick: fn(&HostEnv, Address) -> Address,
 ) -> wasmtime::Result<()> {
     enter(caller, 0)?;
-    // SAFETY: one host reference for this host function, dropped at the end of the line.
-    let origin = unsafe { host_of(caller.data()) }.scope.origin;
+    let origin = with_host(caller, |_, host| host.scope.origin);
     let address = pick(caller.data(), origin);
     write(caller, dest, address.as_slice())
 }
@@ -368,28 +372,27 @@ fn write_address(
 /// A block value as the `i64` a contract receives.
 fn block_value(caller: &mut Ctx<'_>, pick: fn(&crate::BlockEnv) -> u64) -> wasmtime::Result<i64> {
     enter(caller, 0)?;
-    // SAFETY: one host reference for this host function, dropped at the end of the line.
-    let block = unsafe { host_of(caller.data()) }.scope.block;
-    Ok(pick(block) as i64)
+    Ok(with_host(caller, |_, host| pick(host.scope.block)) as i64)
 }
 
 fn storage_read(caller: &mut Ctx<'_>, key_ptr: i32, dest: i32) -> wasmtime::Result<()> {
     enter(caller, 0)?;
     let key = read_word(caller, key_ptr)?;
     let address = caller.data().input.to;
-    // SAFETY: the only host reference of this host function, dropped before it returns.
-    let host = unsafe { host_of(caller.data()) };
-    let cold = host.scope.access.touch_slot(address, key);
-    let value = host.state.storage(address, key).map_err(state_error)?;
-    host.scope.access.original(address, key, value);
-    charge(
-        caller,
-        if cold {
-            WASM_SCHEDULE.cold_slot
-        } else {
-            WASM_SCHEDULE.warm_access
-        },
-    )?;
+    let value = with_host(caller, |caller, host| {
+        let cold = host.scope.access.touch_slot(address, key);
+        let value = host.state.storage(address, key).map_err(state_error)?;
+        host.scope.access.original(address, key, value);
+        charge(
+            caller,
+            if cold {
+                WASM_SCHEDULE.cold_slot
+            } else {
+                WASM_SCHEDULE.warm_access
+            },
+        )?;
+        Ok::<_, wasmtime::Error>(value)
+    })?;
     write(caller, dest, &value.to_be_bytes::<32>())
 }
 
@@ -398,31 +401,32 @@ fn storage_write(caller: &mut Ctx<'_>, key_ptr: i32, value_ptr: i32) -> wasmtime
     let key = read_word(caller, key_ptr)?;
     let new = U256::from_be_bytes(read_word(caller, value_ptr)?.0);
     let address = caller.data().input.to;
-    // SAFETY: the only host reference of this host function, dropped before it returns.
-    let host = unsafe { host_of(caller.data()) };
-    let cold = host.scope.access.touch_slot(address, key);
-    let current = host.state.storage(address, key).map_err(state_error)?;
-    let original = host.scope.access.original(address, key, current);
-    charge(caller, sstore_cost(original, current, new, cold))?;
-    host.state.set_storage(address, key, new);
-    Ok(())
+    with_host(caller, |caller, host| {
+        let cold = host.scope.access.touch_slot(address, key);
+        let current = host.state.storage(address, key).map_err(state_error)?;
+        let original = host.scope.access.original(address, key, current);
+        charge(caller, sstore_cost(original, current, new, cold))?;
+        host.state.set_storage(address, key, new);
+        Ok(())
+    })
 }
 
 fn balance(caller: &mut Ctx<'_>, address_ptr: i32, dest: i32) -> wasmtime::Result<()> {
     enter(caller, 0)?;
     let address = read_address(caller, address_ptr)?;
-    // SAFETY: the only host reference of this host function, dropped before it returns.
-    let host = unsafe { host_of(caller.data()) };
-    let cold = host.scope.access.touch_account(address);
-    let balance = host.state.account(address).map_err(state_error)?.balance;
-    charge(
-        caller,
-        if cold {
-            WASM_SCHEDULE.cold_account
-        } else {
-            WASM_SCHEDULE.warm_access
-        },
-    )?;
+    let balance = with_host(caller, |caller, host| {
+        let cold = host.scope.access.touch_account(address);
+        let balance = host.state.account(address).map_err(state_error)?.balance;
+        charge(
+            caller,
+            if cold {
+                WASM_SCHEDULE.cold_account
+            } else {
+                WASM_SCHEDULE.warm_access
+            },
+        )?;
+        Ok::<_, wasmtime::Error>(balance)
+    })?;
     write(caller, dest, &balance.to_be_bytes::<32>())
 }
 
@@ -488,89 +492,53 @@ fn call_out(
     let value = U256::from_be_bytes(read_word(caller, value_ptr)?.0);
     let input = read(caller, input_ptr, input_len)?;
     let (address, depth) = (caller.data().input.to, caller.data().input.depth);
-    // SAFETY: the only host reference of this host function, dropped before it returns.
-    let host = unsafe { host_of(caller.data()) };
-    let cold = host.scope.access.touch_account(to);
-    let mut cost = if cold {
-        WASM_SCHEDULE.cold_account
-    } else {
-        WASM_SCHEDULE.warm_access
-    };
-    if !value.is_zero() {
-        cost += WASM_SCHEDULE.call_value;
-    }
-    charge(caller, cost)?;
-    if depth >= MAX_CALL_DEPTH {
-        caller.data_mut().return_data = crate::system::revert_data(format!(
-            "call depth limit reached: contracts nest at most {MAX_CALL_DEPTH} calls"
-        ));
-        return Ok(1);
-    }
-    // EIP-150: a call gets at most all but one 64th of the gas left.
-    let left = caller.get_fuel()?;
-    let forwarded = (gas as u64).min(left - left / 64);
-    caller.set_fuel(left - forwarded)?;
-    let result = call::call(
-        &mut *host.state,
-        &mut *host.scope,
-        CallInput {
-            caller: address,
-            to,
-            value,
-            input: input.into(),
-            gas: forwarded,
-            depth: depth + 1,
-        },
-    )
-    .map_err(state_error)?;
-    let unused = forwarded.saturating_sub(result.gas_used);
-    let left = caller.get_fuel()?;
-    caller.set_fuel(left + unused)?;
-    let success = result.is_success();
-    let env = caller.data_mut();
-    env.return_data = result.output;
-    if success {
-        env.logs.extend(result.logs);
-        Ok(0)
-    } else {
-        Ok(1)
-    }
-}
-
-use ValType::{I32, I64};
-
-/// Every host function: name, parameter types, result types. Deploy-time validation checks
-/// imports against this table; a test checks that the linker defines exactly these.
-const HOST_FUNCTIONS: &[(&str, &[ValType], &[ValType])] = &[
-    ("calldata_size", &[], &[I32]),
-    ("calldata_copy", &[I32, I32, I32], &[]),
-    ("return_data_size", &[], &[I32]),
-    ("return_data_copy", &[I32, I32, I32], &[]),
-    ("return", &[I32, I32], &[]),
-    ("revert", &[I32, I32], &[]),
-    ("storage_read", &[I32, I32], &[]),
-    ("storage_write", &[I32, I32], &[]),
-    ("caller", &[I32], &[]),
-    ("origin", &[I32], &[]),
-    ("address", &[I32], &[]),
-    ("value", &[I32], &[]),
-    ("balance", &[I32, I32], &[]),
-    ("block_number", &[], &[I64]),
-    ("block_timestamp", &[], &[I64]),
-    ("chain_id", &[], &[I64]),
-    ("base_fee", &[], &[I64]),
-    ("gas_left", &[], &[I64]),
-    ("keccak256", &[I32, I32, I32], &[]),
-    ("log", &[I32, I32, I32, I32], &[]),
-    ("call_contract", &[I32, I32, I32, I32, I64], &[I32]),
-];
-
-/// The parameter and result types of host function `name`, if there is one.
-pub(crate) fn host_function_type(name: &str) -> Option<(&'static [ValType], &'static [ValType])> {
-    HOST_FUNCTIONS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(_, params, results)| (*params, *results))
+    with_host(caller, |caller, host| {
+        let cold = host.scope.access.touch_account(to);
+        let mut cost = if cold {
+            WASM_SCHEDULE.cold_account
+        } else {
+            WASM_SCHEDULE.warm_access
+        };
+        if !value.is_zero() {
+            cost += WASM_SCHEDULE.call_value;
+        }
+        charge(caller, cost)?;
+        if depth >= MAX_CALL_DEPTH {
+            caller.data_mut().return_data = crate::system::revert_data(format!(
+                "call depth limit reached: contracts nest at most {MAX_CALL_DEPTH} calls"
+            ));
+            return Ok(1);
+        }
+        // EIP-150: a call gets at most all but one 64th of the gas left.
+        let left = caller.get_fuel()?;
+        let forwarded = (gas as u64).min(left - left / 64);
+        caller.set_fuel(left - forwarded)?;
+        let result = call::call(
+            &mut *host.state,
+            &mut *host.scope,
+            CallInput {
+                caller: address,
+                to,
+                value,
+                input: input.into(),
+                gas: forwarded,
+                depth: depth + 1,
+            },
+        )
+        .map_err(state_error)?;
+        let unused = forwarded.saturating_sub(result.gas_used);
+        let left = caller.get_fuel()?;
+        caller.set_fuel(left + unused)?;
+        let success = result.is_success();
+        let env = caller.data_mut();
+        env.return_data = result.output;
+        if success {
+            env.logs.extend(result.logs);
+            Ok(0)
+        } else {
+            Ok(1)
+        }
+    })
 }
 
 /// Defines every host function in `linker`.

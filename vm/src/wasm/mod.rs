@@ -9,7 +9,12 @@
 //!   exports, limits), shared with pool admission.
 //! - [`runtime`](ContractRuntime): the engine and the cache of compiled modules.
 //! - `host`: the host functions and the store a call runs in.
+//! - `imports`: the names and signatures of the host functions, read by validation and
+//!   matched by the linker.
 //! - [`gas`](WASM_SCHEDULE): what instructions and host functions cost.
+//!
+//! Modules import downwards only: `runtime` → `host`, `validate` → `imports`, `limits`, `gas`;
+//! none of them imports a module that imports it back.
 //!
 //! Determinism: instructions are metered with fuel fixed at compile time, NaNs are
 //! canonicalised, threads and relaxed SIMD are refused, the host offers no clock or
@@ -17,6 +22,7 @@
 
 mod gas;
 mod host;
+mod imports;
 pub mod limits;
 mod runtime;
 mod validate;

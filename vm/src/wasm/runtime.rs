@@ -198,3 +198,40 @@ impl ContractRuntime {
         Ok(compiled)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wasm::{imports::HOST_FUNCTIONS, HOST_MODULE};
+
+    /// The linker defines every host function of the import table with the table's type: a
+    /// module importing all of them, as the table declares them, links.
+    #[test]
+    fn the_linker_defines_every_host_function_with_its_type() {
+        let list = |types: &[wasmtime::wasmparser::ValType]| {
+            types
+                .iter()
+                .map(|ty| ty.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let imports: String = HOST_FUNCTIONS
+            .iter()
+            .map(|(name, params, results)| {
+                format!(
+                    "(import \"{HOST_MODULE}\" \"{name}\" (func (param {}) (result {})))",
+                    list(params),
+                    list(results)
+                )
+            })
+            .collect();
+        let code = wat::parse_str(format!(
+            "(module {imports} (memory (export \"memory\") 1) (func (export \"call\")))"
+        ))
+        .expect("valid WAT");
+        let runtime = ContractRuntime::new(NonZeroUsize::MIN).expect("engine");
+        runtime
+            .compile(B256::ZERO, &code)
+            .expect("every host function links");
+    }
+}

@@ -3,12 +3,12 @@
 //! the problem.
 
 use wasmtime::wasmparser::{
-    types::{EntityType, TypesRef},
-    ValType, Validator, WasmFeatures,
+    types::{CoreTypeId, EntityType, TypesRef},
+    CompositeInnerType, FuncType, ValType, Validator, WasmFeatures,
 };
 
 use super::{
-    host::host_function_type,
+    imports::host_function_type,
     limits::{
         CALL_EXPORT, DEPLOY_EXPORT, HOST_MODULE, MAX_CODE_SIZE, MAX_MEMORY_PAGES,
         MAX_TABLE_ELEMENTS, MEMORY_EXPORT,
@@ -141,7 +141,7 @@ fn check_imports(types: &TypesRef<'_>) -> Result<(), ModuleError> {
         let EntityType::Func(id) = entity else {
             return Err(forbidden());
         };
-        let found = types[id].unwrap_func();
+        let found = func_type(types, id)?;
         if found.params() != expected.0 || found.results() != expected.1 {
             return Err(ModuleError::ImportType {
                 name: name.to_owned(),
@@ -161,7 +161,7 @@ fn check_exports(types: &TypesRef<'_>) -> Result<ModuleInfo, ModuleError> {
         match (name, entity) {
             (MEMORY_EXPORT, EntityType::Memory(_)) => has_memory = true,
             (CALL_EXPORT | DEPLOY_EXPORT, EntityType::Func(id)) => {
-                let func = types[id].unwrap_func();
+                let func = func_type(types, id)?;
                 if !func.params().is_empty() || !func.results().is_empty() {
                     return Err(ModuleError::ExportType {
                         name: name.to_owned(),
@@ -191,6 +191,19 @@ fn check_exports(types: &TypesRef<'_>) -> Result<ModuleInfo, ModuleError> {
         });
     }
     Ok(ModuleInfo { has_deploy })
+}
+
+/// The type of a function that a module imports or exports. The validator has already checked
+/// that a function's type index names a function type, and without the GC proposal (refused by
+/// [`contract_features`]) there is no other kind of type, so the error cannot happen for a
+/// module that passed validation; it is there so that deploy input can never make this panic.
+fn func_type<'t>(types: &'t TypesRef<'_>, id: CoreTypeId) -> Result<&'t FuncType, ModuleError> {
+    match &types[id].composite_type.inner {
+        CompositeInnerType::Func(func) => Ok(func),
+        _ => Err(ModuleError::Invalid(
+            "a function's type is not a function type".into(),
+        )),
+    }
 }
 
 /// A function type as WAT writes it: `(param i32 i32) (result i64)`.

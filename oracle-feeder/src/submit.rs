@@ -17,12 +17,12 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use parking_lot::Mutex;
 
-use super::{
+use crate::{
     backoff::Backoff,
     fraction::Fraction,
     rpc::{RpcClient, RpcError},
 };
-use crate::abi::IOracle;
+use supervm_primitives::system::IOracle;
 
 /// One failed attempt.
 #[derive(Debug, thiserror::Error)]
@@ -301,7 +301,12 @@ mod tests {
             }
             "eth_estimateGas" => ok(json!("0x10000")),
             "eth_maxPriorityFeePerGas" => ok(json!("0x3b9aca00")),
-            "eth_getBlockByNumber" => ok(json!({"baseFeePerGas": "0x77359400"})),
+            "eth_getBlockByNumber" => {
+                let mut block =
+                    alloy_rpc_types_eth::Block::<alloy_rpc_types_eth::Transaction>::default();
+                block.header.inner.base_fee_per_gas = Some(0x77359400);
+                ok(json!(block))
+            }
             "eth_sendRawTransaction" => {
                 let n = node.sends.fetch_add(1, Ordering::SeqCst);
                 let raw: Bytes = serde_json::from_value(request["params"][0].clone()).unwrap();
@@ -333,7 +338,7 @@ mod tests {
             Arc::new(rpc),
             signer,
             31337,
-            address!("0x000000000000000000000000000000000000fee2"),
+            supervm_primitives::system::ORACLE,
             Backoff {
                 attempts: 3,
                 base: Duration::from_millis(1),

@@ -8,7 +8,7 @@
 use alloy_primitives::B256;
 use alloy_signer_local::PrivateKeySigner;
 
-use super::config::KeySource;
+use crate::config::KeySource;
 
 /// Why the reporter key could not be loaded.
 #[derive(Debug, thiserror::Error)]

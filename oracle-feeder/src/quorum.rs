@@ -9,7 +9,7 @@
 //!
 //! Pure functions, no I/O.
 
-use super::fraction::Fraction;
+use crate::fraction::Fraction;
 
 /// Why a round gives no price.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -20,7 +20,7 @@ use alloy_sol_types::SolCall;
 use futures::future::join_all;
 use tokio::net::TcpListener;
 
-use super::{
+use crate::{
     backoff::Backoff,
     clock::Clock,
     config::FeederConfig,
@@ -29,7 +29,7 @@ use super::{
     rpc::{RpcClient, RpcError},
     submit::{ReportError, Reporter, Submitted},
 };
-use crate::abi::IOracle;
+use supervm_primitives::system::IOracle;
 
 /// Why the feeder cannot start or run.
 #[derive(Debug, thiserror::Error)]

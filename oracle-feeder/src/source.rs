@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::value::RawValue;
 
-use super::{
+use crate::{
     config::SourceConfig,
     fraction::{Fraction, FractionError},
 };
@@ -143,7 +143,7 @@ pub fn extract_quote(body: &[u8], pointer: &str) -> Result<Fraction, SourceError
     } else if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
         Fraction::parse_decimal(raw).map_err(|e| classify(e, raw))?
     } else {
-        return Err(SourceError::NotNumeric(super::fraction::snippet(raw)));
+        return Err(SourceError::NotNumeric(crate::fraction::snippet(raw)));
     };
     Ok(quote)
 }
@@ -158,9 +158,9 @@ pub fn convert(quote: Fraction, invert: bool, scale: Fraction) -> Result<Fractio
 
 fn classify(error: FractionError, text: &str) -> SourceError {
     match error {
-        FractionError::Syntax(_) => SourceError::NotNumeric(super::fraction::snippet(text)),
+        FractionError::Syntax(_) => SourceError::NotNumeric(crate::fraction::snippet(text)),
         FractionError::Zero | FractionError::Negative => {
-            SourceError::NotPositive(super::fraction::snippet(text))
+            SourceError::NotPositive(crate::fraction::snippet(text))
         }
         FractionError::Overflow => SourceError::OutOfRange,
     }

@@ -14,14 +14,13 @@ use std::{
     time::Duration,
 };
 
-use alloy_primitives::{address, Address};
+use alloy_primitives::Address;
 use reqwest::Url;
 use serde::Deserialize;
+use supervm_primitives::system::ORACLE;
 
-use super::fraction::Fraction;
+use crate::fraction::Fraction;
 
-/// Default address of the oracle system contract.
-pub const DEFAULT_ORACLE: Address = address!("0x000000000000000000000000000000000000fee2");
 /// Default environment variable holding the keystore password.
 pub const DEFAULT_PASSWORD_ENV: &str = "SUPERVM_FEEDER_KEYSTORE_PASSWORD";
 
@@ -169,7 +168,7 @@ fn default_rpc_url() -> String {
     "http://127.0.0.1:8545".into()
 }
 fn default_oracle() -> String {
-    format!("{DEFAULT_ORACLE:#x}")
+    format!("{ORACLE:#x}")
 }
 fn default_poll_interval_secs() -> u64 {
     30
@@ -582,7 +581,7 @@ mod tests {
         let config = FeederConfig::parse(MINIMAL).unwrap();
         assert_eq!(config.rpc_url.as_str(), "http://127.0.0.1:8545/");
         assert_eq!(config.chain_id, None);
-        assert_eq!(config.oracle, DEFAULT_ORACLE);
+        assert_eq!(config.oracle, ORACLE);
         assert_eq!(config.poll_interval, Duration::from_secs(30));
         assert_eq!(config.request_timeout, Duration::from_millis(5000));
         assert_eq!(config.health_addr, "127.0.0.1:9100".parse().unwrap());

@@ -14,7 +14,7 @@ use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use super::{clock::Clock, config::TokenConfig, fraction::Fraction, poll::PollOutcome};
+use crate::{clock::Clock, config::TokenConfig, fraction::Fraction, poll::PollOutcome};
 
 /// A token counts as healthy while its last accepted report is at most this many poll
 /// intervals old.
@@ -258,7 +258,7 @@ async fn get_health(State(health): State<Arc<Health>>) -> (StatusCode, Json<Heal
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feeder::{
+    use crate::{
         config::SourceConfig,
         poll::{SourceOutcome, SourceStatus},
         quorum::NoPrice,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 
-use super::{
+use crate::{
     config::TokenConfig,
     fraction::Fraction,
     quorum::{agree, NoPrice},
@@ -180,7 +180,7 @@ fn price_text(price: Option<Fraction>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feeder::config::SourceConfig;
+    use crate::config::SourceConfig;
     use alloy_primitives::{Address, U256};
 
     fn token(n: usize, min_sources: usize) -> TokenConfig {

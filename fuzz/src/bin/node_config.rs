@@ -1,0 +1,11 @@
+//! The node's TOML configuration parser and its validation.
+
+use supervm_node::NodeConfig;
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = NodeConfig::from_toml(text);
+        }
+    });
+}

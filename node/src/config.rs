@@ -101,6 +101,13 @@ pub struct RpcConfig {
     pub max_log_bytes_per_query: usize,
     /// Seconds after which a polling filter nobody polls is removed.
     pub filter_timeout_secs: u64,
+    /// Most gas one `eth_call` or `eth_estimateGas` execution may use (geth's `--rpc.gascap`).
+    pub gas_cap: u64,
+    /// Milliseconds an `eth_call` or `eth_estimateGas` may take before the client gets
+    /// `execution aborted` (geth's `--rpc.evmtimeout`).
+    pub call_timeout_ms: u64,
+    /// Most `eth_call`/`eth_estimateGas` executions at once; 0 = one per available core.
+    pub max_concurrent_calls: usize,
     /// Serve the admin namespaces (`miner_*`, `evm_*`) even on a non-loopback address.
     pub allow_remote_admin: bool,
 }
@@ -122,6 +129,9 @@ impl Default for RpcConfig {
             max_logs_per_query: 10_000,
             max_log_bytes_per_query: 16 * 1024 * 1024,
             filter_timeout_secs: 300,
+            gas_cap: 50_000_000,
+            call_timeout_ms: 5_000,
+            max_concurrent_calls: 0,
             allow_remote_admin: false,
         }
     }
@@ -139,7 +149,29 @@ impl RpcConfig {
         if self.max_log_block_range == 0 {
             return Err("[rpc] max_log_block_range is 0: it must be at least 1".into());
         }
+        if self.gas_cap < 21_000 {
+            return Err(format!(
+                "[rpc] gas_cap is {}: it must be at least 21000, the gas of a transfer",
+                self.gas_cap
+            ));
+        }
+        if self.call_timeout_ms == 0 {
+            return Err("[rpc] call_timeout_ms is 0: it must be at least 1".into());
+        }
         Ok(())
+    }
+
+    /// The bounds on `eth_call` and `eth_estimateGas` this configuration asks for.
+    pub fn call_limits(&self) -> supervm_rpc::CallLimits {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        supervm_rpc::CallLimits {
+            gas_cap: self.gas_cap,
+            timeout: std::time::Duration::from_millis(self.call_timeout_ms),
+            max_concurrent: match self.max_concurrent_calls {
+                0 => cores,
+                n => n,
+            },
+        }
     }
 }
 
@@ -269,11 +301,16 @@ impl Default for ExecutionConfig {
 }
 
 impl ExecutionConfig {
-    /// The contract runtime (engine and module cache) this configuration asks for.
-    pub fn contracts(&self) -> Result<supervm_vm::ContractRuntime, String> {
+    /// The contract runtime (engine and module cache) this configuration asks for, keeping
+    /// compiled modules in the directory `artifacts` so a restart does not compile them again.
+    pub fn contracts(
+        &self,
+        artifacts: &std::path::Path,
+    ) -> Result<supervm_vm::ContractRuntime, String> {
         let modules = std::num::NonZeroUsize::new(self.contract_cache_modules)
             .ok_or("execution.contract_cache_modules must be at least 1")?;
-        supervm_vm::ContractRuntime::new(modules).map_err(|err| err.to_string())
+        supervm_vm::ContractRuntime::with_artifacts(modules, artifacts)
+            .map_err(|err| err.to_string())
     }
 
     /// The executor this configuration asks for.

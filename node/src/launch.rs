@@ -108,7 +108,12 @@ impl Node {
         config.rpc.validate().map_err(NodeError::Config)?;
         let policy = Arc::new(RwLock::new(config.mining.policy()));
         let executor = config.execution.executor();
-        let contracts = Arc::new(config.execution.contracts().map_err(NodeError::Config)?);
+        let contracts = Arc::new(
+            config
+                .execution
+                .contracts(&data_dir.join("contracts"))
+                .map_err(NodeError::Config)?,
+        );
         let pool = Arc::new(open_pool(
             &config,
             &spec,
@@ -147,7 +152,8 @@ impl Node {
             beneficiary: config.mining.beneficiary,
             client_version: format!("supervm/v{}", env!("CARGO_PKG_VERSION")),
             policy,
-            contracts,
+            contracts: contracts.clone(),
+            calls: supervm_rpc::CallGate::new(config.rpc.call_limits()),
         };
         let rpc_config = RpcServerConfig {
             addr: rpc_addr,
@@ -199,7 +205,8 @@ impl Node {
 
         let metrics_addr = if config.metrics.enabled {
             let addr = SocketAddr::new(config.metrics.addr, config.metrics.port);
-            let (bound, task) = metrics::serve(addr, registry, node_metrics, pool, shutdown_rx)
+            let sampled = metrics::Sampled { pool, contracts };
+            let (bound, task) = metrics::serve(addr, registry, node_metrics, sampled, shutdown_rx)
                 .await
                 .map_err(|source| NodeError::Bind { addr, source })?;
             tasks.push(task);

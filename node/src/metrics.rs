@@ -13,6 +13,7 @@ use prometheus_client::{
     registry::Registry,
 };
 use supervm_txpool::TxPool;
+use supervm_vm::ContractRuntime;
 use tokio::{net::TcpListener, sync::watch};
 
 /// Chain and pool metrics.
@@ -22,6 +23,9 @@ pub struct NodeMetrics {
     block_transactions: Histogram,
     pool_pending: Gauge,
     pool_queued: Gauge,
+    modules_compiled: Gauge,
+    modules_restored: Gauge,
+    module_cache_hits: Gauge,
 }
 
 impl NodeMetrics {
@@ -33,6 +37,9 @@ impl NodeMetrics {
             block_transactions: Histogram::new(exponential_buckets(1.0, 2.0, 16)),
             pool_pending: Gauge::default(),
             pool_queued: Gauge::default(),
+            modules_compiled: Gauge::default(),
+            modules_restored: Gauge::default(),
+            module_cache_hits: Gauge::default(),
         };
         registry.register(
             "supervm_head_block_number",
@@ -59,6 +66,21 @@ impl NodeMetrics {
             "Transactions waiting for a nonce gap to fill",
             metrics.pool_queued.clone(),
         );
+        registry.register(
+            "supervm_contract_modules_compiled",
+            "Contract modules compiled since the node started",
+            metrics.modules_compiled.clone(),
+        );
+        registry.register(
+            "supervm_contract_modules_restored",
+            "Contract modules read back from their compiled artifact on disk since the node started",
+            metrics.modules_restored.clone(),
+        );
+        registry.register(
+            "supervm_contract_module_cache_hits",
+            "Contract calls whose module was already compiled in memory",
+            metrics.module_cache_hits.clone(),
+        );
         metrics
     }
 
@@ -74,17 +96,30 @@ impl NodeMetrics {
         self.block_transactions.observe(transactions as f64);
     }
 
-    fn refresh_pool(&self, pool: &TxPool) {
-        let counts = pool.counts();
+    fn refresh(&self, sources: &Sampled) {
+        let counts = sources.pool.counts();
         self.pool_pending.set(counts.pending as i64);
         self.pool_queued.set(counts.queued as i64);
+        let cache = sources.contracts.cache_stats();
+        let gauge = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        self.modules_compiled.set(gauge(cache.compiled));
+        self.modules_restored.set(gauge(cache.restored));
+        self.module_cache_hits.set(gauge(cache.hits));
     }
+}
+
+/// What `/metrics` reads at every scrape.
+pub struct Sampled {
+    /// The pool, for its counts.
+    pub pool: Arc<TxPool>,
+    /// The contract runtime, for its module cache.
+    pub contracts: Arc<ContractRuntime>,
 }
 
 struct MetricsState {
     registry: Registry,
     metrics: Arc<NodeMetrics>,
-    pool: Arc<TxPool>,
+    sources: Sampled,
 }
 
 /// Serves `/metrics` until `shutdown` turns true; returns the bound address.
@@ -92,7 +127,7 @@ pub async fn serve(
     addr: SocketAddr,
     registry: Registry,
     metrics: Arc<NodeMetrics>,
-    pool: Arc<TxPool>,
+    sources: Sampled,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
@@ -100,7 +135,7 @@ pub async fn serve(
     let state = Arc::new(MetricsState {
         registry,
         metrics,
-        pool,
+        sources,
     });
     let app = Router::new()
         .route("/metrics", get(render))
@@ -124,7 +159,7 @@ pub async fn serve(
 }
 
 async fn render(State(state): State<Arc<MetricsState>>) -> impl IntoResponse {
-    state.metrics.refresh_pool(&state.pool);
+    state.metrics.refresh(&state.sources);
     let mut body = String::new();
     match encode(&mut body, &state.registry) {
         Ok(()) => (

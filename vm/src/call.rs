@@ -12,7 +12,7 @@ use supervm_primitives::Account;
 use crate::{
     halt::HaltReason,
     system::{self, CallError, GasMeter, SystemContract},
-    wasm::{self, Entry, LoadError, WASM_SCHEDULE},
+    wasm::{self, CompiledModule, Entry, LoadError, ModuleInfo},
     BlockEnv, Frame, StateAccess, StateError,
 };
 
@@ -33,6 +33,7 @@ pub(crate) struct TxScope<'a> {
 #[derive(Default)]
 pub(crate) struct AccessSet {
     accounts: HashSet<Address>,
+    codes: HashSet<B256>,
     slots: HashSet<(Address, B256)>,
     originals: HashMap<(Address, B256), U256>,
 }
@@ -41,6 +42,12 @@ impl AccessSet {
     /// Marks `address` accessed; returns whether this was the first access (cold).
     pub(crate) fn touch_account(&mut self, address: Address) -> bool {
         self.accounts.insert(address)
+    }
+
+    /// Marks the code with hash `code_hash` called; returns whether this was its first call
+    /// in the transaction (its module must be loaded).
+    pub(crate) fn touch_code(&mut self, code_hash: B256) -> bool {
+        self.codes.insert(code_hash)
     }
 
     /// Marks a slot accessed; returns whether this was the first access (cold).
@@ -167,15 +174,45 @@ pub(crate) fn call(
         call_system(&mut frame, scope, kind, &input)?
     } else {
         let contracts = scope.block.contracts.clone();
-        match contracts.load(code_hash, &mut frame) {
-            Ok(module) => wasm::run(&mut frame, scope, &module.pre, Entry::Call, input)?,
+        let first_call = scope.access.touch_code(code_hash);
+        let load_gas = |info: &ModuleInfo| match first_call {
+            true => info.load_gas,
+            false => 0,
+        };
+        match contracts.load(code_hash, &mut frame, load_gas, input.gas) {
+            Ok(module) => {
+                let upfront = load_gas(&module.info);
+                run_module(&mut frame, scope, &module, Entry::Call, input, upfront)?
+            }
             Err(LoadError::State(err)) => return Err(err),
+            Err(LoadError::OutOfGas { .. }) => CallResult::halt(HaltReason::OutOfGas, input.gas),
             Err(err) => CallResult::halt(HaltReason::InvalidCode(err.to_string()), input.gas),
         }
     };
     if result.is_success() {
         frame.commit()?;
     }
+    Ok(result)
+}
+
+/// Runs `entry` of `module` after charging `upfront` gas (loading the module) and the module's
+/// instantiation gas; a call that cannot pay them halts out of gas without running.
+fn run_module(
+    state: &mut dyn StateAccess,
+    scope: &mut TxScope<'_>,
+    module: &CompiledModule,
+    entry: Entry,
+    mut input: CallInput,
+    upfront: u64,
+) -> Result<CallResult, StateError> {
+    let upfront = upfront.saturating_add(module.info.instantiate_gas);
+    let gas = input.gas;
+    let Some(left) = gas.checked_sub(upfront) else {
+        return Ok(CallResult::halt(HaltReason::OutOfGas, gas));
+    };
+    input.gas = left;
+    let mut result = wasm::run(state, scope, &module.pre, entry, input)?;
+    result.gas_used = result.gas_used.saturating_add(upfront).min(gas);
     Ok(result)
 }
 
@@ -222,18 +259,6 @@ pub(crate) fn create(
     if existing.code_hash != KECCAK256_EMPTY || existing.nonce != 0 {
         return Ok(CallResult::halt(HaltReason::AddressCollision(address), gas));
     }
-    let deposit = WASM_SCHEDULE
-        .code_deposit_byte
-        .saturating_mul(code.len() as u64);
-    if deposit > gas {
-        return Ok(CallResult::halt(
-            HaltReason::CodeDepositOutOfGas {
-                len: code.len(),
-                deposit,
-            },
-            gas,
-        ));
-    }
     let mut sender = frame.account(caller)?;
     let Some(balance) = sender.balance.checked_sub(value) else {
         return Ok(CallResult::revert(
@@ -241,9 +266,34 @@ pub(crate) fn create(
             0,
         ));
     };
+    // Priced before anything is compiled: a creation that cannot pay compiles nothing.
+    let code_hash = keccak256(&code);
+    let module = match scope
+        .block
+        .contracts
+        .compile(code_hash, &code, |info| info.create_gas, gas)
+    {
+        Ok(module) => module,
+        Err(LoadError::State(err)) => return Err(err),
+        Err(LoadError::OutOfGas { needed }) => {
+            return Ok(CallResult::halt(
+                HaltReason::CodeDepositOutOfGas {
+                    len: code.len(),
+                    deposit: needed,
+                },
+                gas,
+            ))
+        }
+        Err(err) => {
+            return Ok(CallResult::halt(
+                HaltReason::InvalidCode(err.to_string()),
+                gas,
+            ))
+        }
+    };
+    let deposit = module.info.create_gas;
     sender.balance = balance;
     frame.set_account(caller, sender);
-    let code_hash = keccak256(&code);
     frame.set_account(
         address,
         Account {
@@ -252,18 +302,8 @@ pub(crate) fn create(
             code_hash,
         },
     );
-    let module = match scope.block.contracts.compile(code_hash, &code) {
-        Ok(module) => module,
-        Err(LoadError::State(err)) => return Err(err),
-        Err(err) => {
-            return Ok(CallResult::halt(
-                HaltReason::InvalidCode(err.to_string()),
-                gas,
-            ))
-        }
-    };
     frame.set_code(code_hash, code);
-    let mut result = if module.has_deploy {
+    let mut result = if module.info.has_deploy {
         let input = CallInput {
             caller,
             to: address,
@@ -272,7 +312,7 @@ pub(crate) fn create(
             gas: gas - deposit,
             depth: 1,
         };
-        wasm::run(&mut frame, scope, &module.pre, Entry::Deploy, input)?
+        run_module(&mut frame, scope, &module, Entry::Deploy, input, 0)?
     } else {
         CallResult::success(Bytes::new(), 0, Vec::new())
     };

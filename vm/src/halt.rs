@@ -12,8 +12,8 @@ pub enum HaltReason {
     /// Gas ran out while running.
     #[error("out of gas")]
     OutOfGas,
-    /// The gas left could not pay for storing a created module.
-    #[error("out of gas: storing the {len}-byte module costs {deposit}")]
+    /// The gas left could not pay for storing and compiling a created module.
+    #[error("out of gas: storing and compiling the {len}-byte module costs {deposit}")]
     CodeDepositOutOfGas {
         /// Module size in bytes.
         len: usize,

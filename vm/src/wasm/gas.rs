@@ -40,6 +40,27 @@ pub struct WasmSchedule {
     pub call_value: u64,
     /// Per byte of module stored by a contract creation.
     pub code_deposit_byte: u64,
+    /// Per byte of module compiled by a contract creation, charged with the deposit before
+    /// compiling: with `compile_function`, covers the compiler's worst case within the shape
+    /// limits of `limits` (docs/benchmarks.md).
+    pub compile_byte: u64,
+    /// Per function a created module defines: each is compiled on its own, at a fixed cost.
+    pub compile_function: u64,
+    /// Per 32-byte word of a contract's module, the first time a transaction calls that code:
+    /// covers loading the compiled module when it is not in memory (its artifact read from
+    /// disk), whether or not this node has it cached, so gas never depends on a cache.
+    pub code_load_word: u64,
+    /// Per function of a contract's module, with `code_load_word`: reading an artifact back
+    /// relocates each function.
+    pub load_function: u64,
+    /// Every instantiation (every call of a contract), on top of memory pages.
+    pub instantiate: u64,
+    /// Per global a module defines, at every instantiation.
+    pub instantiate_global: u64,
+    /// Per 32-byte word copied into memory by active data segments, at every instantiation.
+    pub instantiate_data_word: u64,
+    /// Per table entry written by element segments, at every instantiation.
+    pub instantiate_element: u64,
 }
 
 /// The schedule in force.
@@ -59,6 +80,14 @@ pub const WASM_SCHEDULE: WasmSchedule = WasmSchedule {
     log_data_byte: 8,
     call_value: 9_000,
     code_deposit_byte: 50,
+    compile_byte: 300,
+    compile_function: 7_500,
+    code_load_word: 64,
+    load_function: 250,
+    instantiate: 2_000,
+    instantiate_global: 20,
+    instantiate_data_word: 3,
+    instantiate_element: 10,
 };
 
 /// Number of 32-byte words needed for `len` bytes.

@@ -236,7 +236,7 @@ type Ctx<'a> = Caller<'a, HostEnv>;
 /// The reference exists only while `f` runs and `f` is generic over its lifetimes, so nothing
 /// borrowed from the `Host` can outlive the host function. The `Host` is not part of the
 /// store's data, so it never aliases what `caller` reaches.
-#[allow(unsafe_code)] // The one unsafe place in the workspace: see the SAFETY comment.
+#[allow(unsafe_code)] // The host pointer above; see the SAFETY comment.
 fn with_host<R>(caller: &mut Ctx<'_>, f: impl FnOnce(&mut Ctx<'_>, &mut Host<'_, '_>) -> R) -> R {
     let host = caller.data().host;
     // SAFETY: `host` points at the `Host` on the stack of the `run` that owns this store. It

@@ -9,6 +9,28 @@ pub const HOST_MODULE: &str = "supervm_v1";
 /// Largest contract module, in bytes.
 pub const MAX_CODE_SIZE: usize = 256 * 1024;
 
+/// Most functions in a module, imported and defined.
+pub const MAX_FUNCTIONS: u64 = 8_192;
+
+/// Largest body of one function, in bytes: one function is compiled as a whole, and the time
+/// that takes grows faster than its size.
+pub const MAX_FUNCTION_SIZE: u64 = 32 * 1024;
+
+/// Most locals one function declares (parameters not counted).
+pub const MAX_LOCALS: u64 = 1_024;
+
+/// Deepest nesting of `block`, `loop` and `if` inside one function.
+pub const MAX_NESTING: u64 = 128;
+
+/// Most globals a module defines: each is initialised at every instantiation.
+pub const MAX_GLOBALS: u64 = 1_024;
+
+/// Most data segments in a module.
+pub const MAX_DATA_SEGMENTS: u64 = 1_024;
+
+/// Most table entries written by a module's element segments.
+pub const MAX_ELEMENT_ITEMS: u64 = 16_384;
+
 /// Bytes in a WebAssembly memory page.
 pub const PAGE_SIZE: u64 = 64 * 1024;
 

@@ -13,6 +13,8 @@ use super::{
         CALL_EXPORT, DEPLOY_EXPORT, HOST_MODULE, MAX_CODE_SIZE, MAX_MEMORY_PAGES,
         MAX_TABLE_ELEMENTS, MEMORY_EXPORT,
     },
+    module_error::ModuleError,
+    shape::measure,
 };
 
 /// The WebAssembly magic number every module starts with.
@@ -26,76 +28,23 @@ pub fn contract_features() -> WasmFeatures {
     WasmFeatures::WASM2
 }
 
-/// Why a module cannot be a contract.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ModuleError {
-    /// The code does not start with `\0asm`.
-    #[error("contract code is not a WebAssembly module: it must start with \\0asm")]
-    NotWasm,
-    /// The module is larger than [`MAX_CODE_SIZE`].
-    #[error("contract module is {size} bytes, the limit is {MAX_CODE_SIZE}")]
-    TooLarge {
-        /// Its size.
-        size: usize,
-    },
-    /// The module is malformed or uses a feature contracts may not use.
-    #[error("invalid WebAssembly module: {0}")]
-    Invalid(String),
-    /// An import that is not one of the host functions.
-    #[error("forbidden import {module}.{name}: contracts may only import the functions of {HOST_MODULE} (see docs/contracts.md)")]
-    ForbiddenImport {
-        /// The module imported from.
-        module: String,
-        /// The name imported.
-        name: String,
-    },
-    /// A host function imported with the wrong signature.
-    #[error("import {HOST_MODULE}.{name} has type {found}, the host function is {expected}")]
-    ImportType {
-        /// The host function.
-        name: String,
-        /// The type the module declares.
-        found: String,
-        /// The host function's type.
-        expected: String,
-    },
-    /// A required export is missing or has the wrong type.
-    #[error("contract must export {what}")]
-    MissingExport {
-        /// What is missing.
-        what: &'static str,
-    },
-    /// An export the host runs has the wrong type.
-    #[error("export {name} must be a function without parameters or results, found {found}")]
-    ExportType {
-        /// The export.
-        name: String,
-        /// Its type.
-        found: String,
-    },
-    /// The memory starts beyond the limit (growing beyond it halts at run time).
-    #[error("contract memory starts at {pages} pages of 64 KiB, the limit is {MAX_MEMORY_PAGES} (16 MiB)")]
-    MemoryTooLarge {
-        /// Initial pages.
-        pages: u64,
-    },
-    /// A table starts beyond the limit.
-    #[error("contract table starts at {elements} elements, the limit is {MAX_TABLE_ELEMENTS}")]
-    TableTooLarge {
-        /// Initial elements.
-        elements: u64,
-    },
-}
-
 /// What deploying needs to know about a valid module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModuleInfo {
     /// Whether it exports `deploy`, run once at creation.
     pub has_deploy: bool,
+    /// Gas a creation of this module pays before it is compiled: storing and compiling it.
+    pub create_gas: u64,
+    /// Gas the first call of a transaction to this module pays for loading it.
+    pub load_gas: u64,
+    /// Gas charged each time the module is instantiated, for what instantiation does
+    /// besides creating memory (charged per page): globals, data and table entries.
+    pub instantiate_gas: u64,
 }
 
-/// Checks that `code` is a module a contract may be: WebAssembly 2.0 within the size, memory
-/// and table limits, importing only host functions with their exact types, exporting `call`
+/// Checks that `code` is a module a contract may be: WebAssembly 2.0 within the size, memory,
+/// table and shape limits (functions, function size, locals, nesting, globals, segments: what
+/// bounds compile time), importing only host functions with their exact types, exporting `call`
 /// and `memory` (and optionally `deploy`).
 pub fn validate_module(code: &[u8]) -> Result<ModuleInfo, ModuleError> {
     if !code.starts_with(WASM_MAGIC) {
@@ -108,6 +57,7 @@ pub fn validate_module(code: &[u8]) -> Result<ModuleInfo, ModuleError> {
         .validate_all(code)
         .map_err(|err| ModuleError::Invalid(err.to_string()))?;
     let types = types.as_ref();
+    let shape = measure(code)?;
     check_imports(&types)?;
     for index in 0..types.memory_count() {
         let memory = types.memory_at(index);
@@ -125,7 +75,13 @@ pub fn validate_module(code: &[u8]) -> Result<ModuleInfo, ModuleError> {
             });
         }
     }
-    check_exports(&types)
+    let has_deploy = check_exports(&types)?;
+    Ok(ModuleInfo {
+        has_deploy,
+        create_gas: shape.create_gas(code.len()),
+        load_gas: shape.load_gas(code.len()),
+        instantiate_gas: shape.instantiate_gas(),
+    })
 }
 
 fn check_imports(types: &TypesRef<'_>) -> Result<(), ModuleError> {
@@ -153,7 +109,8 @@ fn check_imports(types: &TypesRef<'_>) -> Result<(), ModuleError> {
     Ok(())
 }
 
-fn check_exports(types: &TypesRef<'_>) -> Result<ModuleInfo, ModuleError> {
+/// Checks the exports; whether the module has a `deploy` export.
+fn check_exports(types: &TypesRef<'_>) -> Result<bool, ModuleError> {
     let mut has_call = false;
     let mut has_deploy = false;
     let mut has_memory = false;
@@ -190,7 +147,7 @@ fn check_exports(types: &TypesRef<'_>) -> Result<ModuleInfo, ModuleError> {
             what: "a function \"call\" (no parameters, no results)",
         });
     }
-    Ok(ModuleInfo { has_deploy })
+    Ok(has_deploy)
 }
 
 /// The type of a function that a module imports or exports. The validator has already checked

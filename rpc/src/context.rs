@@ -1,6 +1,6 @@
 //! What the handlers share.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
@@ -10,7 +10,12 @@ use supervm_primitives::{ChainSpec, ExecutedBlock};
 use supervm_storage::{Reader, StorageError, Store};
 use supervm_txpool::{MinerPolicy, TxPool};
 use supervm_vm::ContractRuntime;
-use tokio::{sync::broadcast, task::JoinError};
+use tokio::{
+    sync::{broadcast, Semaphore},
+    task::JoinError,
+};
+
+use crate::RpcError;
 
 /// Handles to the node's parts that the RPC reads from and writes to.
 pub struct RpcContext {
@@ -34,6 +39,44 @@ pub struct RpcContext {
     pub policy: Arc<RwLock<MinerPolicy>>,
     /// The contract engine and module cache, shared with block building.
     pub contracts: Arc<ContractRuntime>,
+    /// Bounds on the executions requests ask for (`eth_call`, `eth_estimateGas`).
+    pub calls: CallGate,
+}
+
+/// Bounds on the executions that serve requests rather than blocks, as geth's `--rpc.gascap`
+/// and `--rpc.evmtimeout`: without them one request can hold a core for a whole block's gas
+/// and a batch of them can hold every core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallLimits {
+    /// Most gas one execution may use; a request asking for more runs with this much.
+    pub gas_cap: u64,
+    /// Longest a request waits for its execution; past it the client gets
+    /// `execution aborted (timeout = …)`.
+    pub timeout: Duration,
+    /// Most executions running at once; more wait for a turn (within their timeout).
+    pub max_concurrent: usize,
+}
+
+/// The [`CallLimits`] in force and the turns they hand out.
+#[derive(Debug)]
+pub struct CallGate {
+    limits: CallLimits,
+    turns: Arc<Semaphore>,
+}
+
+impl CallGate {
+    /// A gate enforcing `limits` (at least one execution at a time).
+    pub fn new(limits: CallLimits) -> Self {
+        Self {
+            limits,
+            turns: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
+        }
+    }
+
+    /// Most gas one execution may use.
+    pub fn gas_cap(&self) -> u64 {
+        self.limits.gas_cap
+    }
 }
 
 /// Why a read on the blocking pool gave no answer. JSON-RPC and gRPC each turn it into their own
@@ -47,6 +90,36 @@ pub(crate) enum ReadFailure {
 }
 
 impl RpcContext {
+    /// Runs an execution for a request like [`Self::read`], within the [`CallLimits`]: it
+    /// waits for a turn among at most `max_concurrent`, and the client gets an error when the
+    /// answer is not ready within `timeout`. An execution past its timeout still finishes in
+    /// the background (bounded by the gas cap) and keeps its turn until then, so a flood of
+    /// slow calls costs at most `max_concurrent` threads.
+    pub(crate) async fn execute<T, F>(self: &Arc<Self>, f: F) -> Result<T, RpcError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Self, &Reader) -> Result<T, RpcError> + Send + 'static,
+    {
+        let timeout = self.calls.limits.timeout;
+        let run = async {
+            let turn = self
+                .calls
+                .turns
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| RpcError::Server("the node is shutting down".into()))?;
+            self.read(move |ctx, reader| {
+                let _turn = turn;
+                f(ctx, reader)
+            })
+            .await
+        };
+        tokio::time::timeout(timeout, run)
+            .await
+            .map_err(|_| RpcError::Server(format!("execution aborted (timeout = {timeout:?})")))?
+    }
+
     /// Runs a read against a fresh storage snapshot on the blocking pool, so slow disk reads
     /// never stall the server's async workers. `E` is the caller's error type: `RpcError` for
     /// JSON-RPC handlers, `tonic::Status` for gRPC ones.

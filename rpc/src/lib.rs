@@ -39,7 +39,7 @@ mod supervm;
 mod tokens;
 mod txpool;
 
-pub use context::RpcContext;
+pub use context::{CallGate, CallLimits, RpcContext};
 pub use error::RpcError;
 pub use filters::LogLimits;
 pub use metrics::RpcMetrics;

@@ -3,13 +3,16 @@
 
 use alloy_eips::BlockId;
 use alloy_primitives::{Address, Bytes, TxKind, U64};
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_rpc_types_eth::{state::StateOverride, TransactionRequest};
 use alloy_serde::WithOtherFields;
 use supervm_gas::TxFees;
 use supervm_primitives::FeeToken;
 use supervm_storage::Reader;
-use supervm_vm::{execute_tx, BlockEnv, HaltReason, Message, PendingState, StoreState, TxOutcome};
+use supervm_vm::{
+    execute_tx, BlockEnv, HaltReason, Message, PendingState, StateReader, StoreState, TxOutcome,
+};
 
+use super::overrides::WithOverrides;
 use crate::{
     block_id::state_block, context::RpcContext, error::header_not_found, rates::rates_at, RpcError,
 };
@@ -30,16 +33,59 @@ pub(super) fn fee_currency_of(request: &CallRequest) -> Result<Option<Address>, 
     }
 }
 
-/// `eth_call`: the output of `request` executed on the post-state of `block`.
+/// The fields of a transaction object: Ethereum's, and Celo's `feeCurrency`. serde's flattening
+/// can leave a known field in `other` too (a creation's `"to": null`), so they are listed here
+/// rather than inferred from what was parsed.
+const KNOWN_FIELDS: &[&str] = &[
+    "from",
+    "to",
+    "gas",
+    "gasPrice",
+    "maxFeePerGas",
+    "maxPriorityFeePerGas",
+    "maxFeePerBlobGas",
+    "value",
+    "input",
+    "data",
+    "nonce",
+    "chainId",
+    "accessList",
+    "type",
+    "blobVersionedHashes",
+    "sidecar",
+    "authorizationList",
+    "feeCurrency",
+];
+
+/// Refuses fields of a call object this node does not know. geth ignores them, but a field
+/// silently ignored makes a call mean something other than what its client meant.
+pub(super) fn check_fields(request: &CallRequest) -> Result<(), RpcError> {
+    match request
+        .other
+        .keys()
+        .find(|key| !KNOWN_FIELDS.contains(&key.as_str()))
+    {
+        Some(key) => Err(RpcError::InvalidParams(format!(
+            "unknown field {key:?} in the transaction object"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `eth_call`: the output of `request` executed on the post-state of `block`, seen through
+/// `overrides`.
 pub(super) fn call(
     ctx: &RpcContext,
     reader: &Reader,
     request: CallRequest,
     block: Option<BlockId>,
+    overrides: Option<StateOverride>,
 ) -> Result<Bytes, RpcError> {
     let number = state_block(reader, block)?;
     let env = call_env(ctx, reader, number)?;
-    let outcome = simulate(reader, number, &env, &call_message(&request, &env)?)?;
+    let msg = call_message(&request, &env, ctx.calls.gas_cap())?;
+    let state = WithOverrides::new(StoreState::new(reader, number), overrides)?;
+    let outcome = simulate(&state, &env, &msg)?;
     if outcome.success {
         Ok(outcome.output)
     } else {
@@ -48,15 +94,18 @@ pub(super) fn call(
 }
 
 /// `eth_estimateGas`: the smallest gas limit with which `request` succeeds on the post-state
-/// of `block`.
+/// of `block`, seen through `overrides`.
 pub(super) fn estimate_gas(
     ctx: &RpcContext,
     reader: &Reader,
     request: CallRequest,
     block: Option<BlockId>,
+    overrides: Option<StateOverride>,
 ) -> Result<U64, RpcError> {
     let number = state_block(reader, block)?;
-    Ok(U64::from(estimate_at(ctx, reader, number, &request)?))
+    Ok(U64::from(estimate_at(
+        ctx, reader, number, &request, overrides,
+    )?))
 }
 
 /// The gas estimate of `request` on the post-state of block `number`.
@@ -65,10 +114,12 @@ pub(super) fn estimate_at(
     reader: &Reader,
     number: u64,
     request: &CallRequest,
+    overrides: Option<StateOverride>,
 ) -> Result<u64, RpcError> {
     let env = estimate_env(ctx, reader, number)?;
-    let msg = call_message(request, &env)?;
-    estimate(reader, number, &env, msg)
+    let msg = call_message(request, &env, ctx.calls.gas_cap())?;
+    let state = WithOverrides::new(StoreState::new(reader, number), overrides)?;
+    estimate(&state, &env, msg)
 }
 
 /// The environment an estimate on the post-state of `number` runs in: the block that would
@@ -106,8 +157,9 @@ fn call_env(ctx: &RpcContext, reader: &Reader, number: u64) -> Result<BlockEnv, 
     })
 }
 
-/// A call request as a [`Message`]; `gas` defaults to the block gas limit.
-fn call_message(request: &CallRequest, env: &BlockEnv) -> Result<Message, RpcError> {
+/// A call request as a [`Message`]; `gas` defaults to the block gas limit, and neither may
+/// exceed `gas_cap` (a request asking for more runs with the cap, as in geth).
+fn call_message(request: &CallRequest, env: &BlockEnv, gas_cap: u64) -> Result<Message, RpcError> {
     let fees = match (
         request.gas_price,
         request.max_fee_per_gas,
@@ -137,7 +189,7 @@ fn call_message(request: &CallRequest, env: &BlockEnv) -> Result<Message, RpcErr
         kind: request.to.unwrap_or(TxKind::Create),
         value: request.value.unwrap_or_default(),
         input: request.input.input().cloned().unwrap_or_default(),
-        gas_limit: request.gas.unwrap_or(env.gas_limit),
+        gas_limit: request.gas.unwrap_or(env.gas_limit).min(gas_cap),
         fees,
         nonce: request.nonce,
         access_list: request.access_list.clone(),
@@ -145,27 +197,21 @@ fn call_message(request: &CallRequest, env: &BlockEnv) -> Result<Message, RpcErr
     })
 }
 
-/// Executes `msg` on the post-state of block `number`, discarding the changes.
+/// Executes `msg` on `state`, discarding the changes.
 fn simulate(
-    reader: &Reader,
-    number: u64,
+    state: &impl StateReader,
     env: &BlockEnv,
     msg: &Message,
 ) -> Result<TxOutcome, RpcError> {
-    let mut state = PendingState::new(StoreState::new(reader, number));
-    Ok(execute_tx(env, msg, &mut state)?)
+    let mut pending = PendingState::new(state);
+    Ok(execute_tx(env, msg, &mut pending)?)
 }
 
 /// Binary search for the smallest gas limit that succeeds (geth's algorithm: try the gas
 /// actually used first, which is exact unless execution depends on the gas left).
-fn estimate(
-    reader: &Reader,
-    number: u64,
-    env: &BlockEnv,
-    mut msg: Message,
-) -> Result<u64, RpcError> {
+fn estimate(state: &impl StateReader, env: &BlockEnv, mut msg: Message) -> Result<u64, RpcError> {
     let cap = msg.gas_limit;
-    let outcome = simulate(reader, number, env, &msg)?;
+    let outcome = simulate(state, env, &msg)?;
     if !outcome.success {
         if outcome
             .halt_reason
@@ -180,7 +226,7 @@ fn estimate(
     }
     let succeeds = |msg: &mut Message, gas: u64| -> Result<bool, RpcError> {
         msg.gas_limit = gas;
-        match simulate(reader, number, env, msg) {
+        match simulate(state, env, msg) {
             Ok(outcome) => Ok(outcome.success),
             Err(RpcError::Server(_)) => Ok(false),
             Err(other) => Err(other),

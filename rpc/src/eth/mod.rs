@@ -6,6 +6,7 @@
 mod blocks;
 mod call;
 mod fees;
+mod overrides;
 mod sign;
 mod state;
 mod transactions;
@@ -14,13 +15,14 @@ use std::sync::Arc;
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
-use alloy_rpc_types_eth::{FeeHistory, Index};
+use alloy_rpc_types_eth::{state::StateOverride, FeeHistory, Index};
 use alloy_serde::JsonStorageKey;
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 
 use crate::{
     context::RpcContext,
     convert::{RpcBlock, RpcReceipt, RpcTransaction},
+    error::RpcError,
 };
 use call::CallRequest;
 
@@ -58,10 +60,21 @@ pub trait EthApi {
     ) -> RpcResult<B256>;
     /// Executes a call without creating a transaction.
     #[method(name = "call")]
-    async fn call(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<Bytes>;
+    async fn call(
+        &self,
+        request: CallRequest,
+        block: Option<BlockId>,
+        state_overrides: Option<StateOverride>,
+        block_overrides: Option<serde_json::Value>,
+    ) -> RpcResult<Bytes>;
     /// Smallest gas limit with which the transaction succeeds.
     #[method(name = "estimateGas")]
-    async fn estimate_gas(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<U64>;
+    async fn estimate_gas(
+        &self,
+        request: CallRequest,
+        block: Option<BlockId>,
+        state_overrides: Option<StateOverride>,
+    ) -> RpcResult<U64>;
     /// Suggested legacy gas price: next base fee plus the suggested tip; with `feeCurrency`,
     /// in that token's units (as on Celo).
     #[method(name = "gasPrice")]
@@ -186,17 +199,38 @@ impl EthApiServer for EthApi {
             .await?)
     }
 
-    async fn call(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<Bytes> {
+    async fn call(
+        &self,
+        request: CallRequest,
+        block: Option<BlockId>,
+        state_overrides: Option<StateOverride>,
+        block_overrides: Option<serde_json::Value>,
+    ) -> RpcResult<Bytes> {
+        if block_overrides.is_some_and(|value| !value.is_null()) {
+            return Err(RpcError::InvalidParams(
+                "block overrides (the fourth parameter) are not supported".into(),
+            )
+            .into());
+        }
+        call::check_fields(&request)?;
         Ok(self
             .ctx
-            .read(move |ctx, reader| call::call(ctx, reader, request, block))
+            .execute(move |ctx, reader| call::call(ctx, reader, request, block, state_overrides))
             .await?)
     }
 
-    async fn estimate_gas(&self, request: CallRequest, block: Option<BlockId>) -> RpcResult<U64> {
+    async fn estimate_gas(
+        &self,
+        request: CallRequest,
+        block: Option<BlockId>,
+        state_overrides: Option<StateOverride>,
+    ) -> RpcResult<U64> {
+        call::check_fields(&request)?;
         Ok(self
             .ctx
-            .read(move |ctx, reader| call::estimate_gas(ctx, reader, request, block))
+            .execute(move |ctx, reader| {
+                call::estimate_gas(ctx, reader, request, block, state_overrides)
+            })
             .await?)
     }
 
@@ -233,9 +267,10 @@ impl EthApiServer for EthApi {
     }
 
     async fn send_transaction(&self, request: CallRequest) -> RpcResult<B256> {
+        call::check_fields(&request)?;
         Ok(self
             .ctx
-            .read(move |ctx, reader| transactions::send(ctx, reader, request))
+            .execute(move |ctx, reader| transactions::send(ctx, reader, request))
             .await?)
     }
 

@@ -54,7 +54,7 @@ pub(super) fn sign_request(
         .unwrap_or_else(|| ctx.pool.pending_nonce(&from, state_nonce));
     if request.gas.is_none() {
         // Estimated without the nonce, which may be ahead of the state (pending transactions).
-        request.gas = Some(estimate_at(ctx, reader, head, &request)?);
+        request.gas = Some(estimate_at(ctx, reader, head, &request, None)?);
     }
     request.nonce = Some(nonce);
     request.chain_id = Some(chain_id);

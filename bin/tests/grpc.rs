@@ -127,6 +127,23 @@ async fn blocks_pagination_and_errors() {
         .unwrap_err();
     assert_eq!(bad_token.code(), Code::InvalidArgument);
     assert!(bad_token.message().contains("page_token"));
+    // A token in the node's format that the node did not issue, and a huge one: refused, and
+    // the huge one is not echoed back.
+    for (token, echoed) in [
+        (alloy::hex::encode("blocks:0:0"), true),
+        ("ab".repeat(500_000), false),
+    ] {
+        let forged = blocks
+            .list_blocks(proto::ListBlocksRequest {
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(forged.code(), Code::InvalidArgument);
+        assert_eq!(forged.message().contains(&token), echoed);
+        assert!(forged.message().len() < 200, "{}", forged.message().len());
+    }
     node.stop().await;
 }
 

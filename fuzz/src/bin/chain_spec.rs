@@ -5,7 +5,8 @@ use supervm_primitives::ChainSpec;
 fn main() {
     afl::fuzz!(|data: &[u8]| {
         if let Ok(text) = std::str::from_utf8(data) {
-            let _ = ChainSpec::from_json(text);
+            let spec = ChainSpec::from_json(text);
+            supervm_fuzz::print(|| format!("{spec:?}"));
         }
     });
 }

@@ -12,9 +12,10 @@
 //! only the calling thread. A node started *before* `fuzz!` therefore keeps running in the
 //! fork server, not in the child: tried with the node started first, the child had one thread
 //! and the fork server the node's; the child's requests were answered by the fork server's
-//! node through the inherited listening sockets. That looks as if it works, but a panic in the
-//! node then kills the fork server (AFL stops with "fork server crashed" instead of saving the
-//! input), and every child shares one node's state. So the node must start *in the child*:
+//! node through the inherited listening sockets. That looks as if it works, but the child
+//! only runs the client: a panic in the node would abort the fork server instead of the
+//! child, so AFL would not save the input as a crash, and every child would share one node's
+//! state. So the node must start *in the child*:
 //! the targets call [`harness`] inside `fuzz!`, which starts the node on the first input a
 //! child runs and keeps it for that child's later inputs (a child runs until it crashes or
 //! times out). That first input takes the start-up time (well under a second here), which is

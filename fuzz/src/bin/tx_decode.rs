@@ -6,9 +6,12 @@ use supervm_primitives::TxEnvelope;
 
 fn main() {
     afl::fuzz!(|data: &[u8]| {
-        if let Ok(tx) = TxEnvelope::decode_raw(data) {
+        let decoded = TxEnvelope::decode_raw(data);
+        supervm_fuzz::print(|| format!("{decoded:?}"));
+        if let Ok(tx) = decoded {
             assert_eq!(tx.encoded(), data, "decode then encode is the identity");
-            let _ = tx.recover();
+            let recovered = tx.recover();
+            supervm_fuzz::print(|| format!("sender: {:?}", recovered.map(|r| r.sender)));
         }
     });
 }

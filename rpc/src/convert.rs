@@ -220,8 +220,9 @@ pub(crate) fn rpc_receipt_at(
     receipts: &[StoredReceipt],
 ) -> Option<RpcReceipt> {
     let receipt = receipts.get(index)?;
-    let first_log_index = receipts[..index]
+    let first_log_index = receipts
         .iter()
+        .take(index)
         .map(|earlier| earlier.logs.len() as u64)
         .sum();
     Some(rpc_receipt(block, index, first_log_index, tx, receipt))

@@ -21,6 +21,8 @@
 //! - Bad input never panics: it becomes a JSON-RPC error whose message names the problem
 //!   (geth's exact wording where geth has one).
 
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)] // Reads untrusted requests: no panics.
+
 mod block_id;
 mod context;
 mod convert;

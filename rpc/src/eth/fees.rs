@@ -97,11 +97,9 @@ pub(super) fn suggested_tip(reader: &Reader) -> Result<u128, RpcError> {
         };
         tips.extend(native_tips(reader, &block)?.into_iter().map(|(tip, _)| tip));
     }
-    if tips.is_empty() {
-        return Ok(DEFAULT_TIP);
-    }
     tips.sort_unstable();
-    Ok(tips[(tips.len() - 1) * SUGGESTION_PERCENTILE / 100])
+    let at = tips.len().saturating_sub(1) * SUGGESTION_PERCENTILE / 100;
+    Ok(tips.get(at).copied().unwrap_or(DEFAULT_TIP))
 }
 
 /// The tip per gas each transaction of `block` paid, in wei, with its gas used. CIP-64 tips
@@ -142,7 +140,9 @@ fn history(
 ) -> Result<FeeHistory, RpcError> {
     if let Some(percentiles) = percentiles {
         let valid = percentiles.iter().all(|p| (0.0..=100.0).contains(p))
-            && percentiles.windows(2).all(|w| w[0] <= w[1]);
+            && percentiles
+                .windows(2)
+                .all(|w| matches!(w, [low, high] if low <= high));
         if !valid {
             return Err(RpcError::InvalidParams(format!(
                 "invalid reward percentiles {percentiles:?}: must be ascending values in [0, 100]"

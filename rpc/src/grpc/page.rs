@@ -21,7 +21,9 @@ fn tag(payload: &[u8]) -> [u8; TAG_BYTES] {
     keyed.extend_from_slice(SECRET.as_slice());
     keyed.extend_from_slice(payload);
     let mut tag = [0u8; TAG_BYTES];
-    tag.copy_from_slice(&keccak256(keyed)[..TAG_BYTES]);
+    for (byte, hashed) in tag.iter_mut().zip(keccak256(keyed).0) {
+        *byte = hashed;
+    }
     tag
 }
 

@@ -309,7 +309,8 @@ impl AccountService for Explorer {
                     .account_transactions(&address, before, size + 1)
                     .map_err(internal)?;
                 let next = (entries.len() > size)
-                    .then(|| entries[size - 1])
+                    .then(|| entries.get(size.wrapping_sub(1)).copied())
+                    .flatten()
                     .map(|(b, i, _)| page::token("account-txs", b, u64::from(i)));
                 entries.truncate(size);
                 let transactions = entries

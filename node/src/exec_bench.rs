@@ -23,7 +23,9 @@ use supervm_primitives::{
     TxCip64, TxEnvelope,
 };
 use supervm_storage::Store;
-use supervm_vm::{BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StoreState};
+use supervm_vm::{
+    BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StoreState,
+};
 
 use crate::block_exec::{execute_transactions, seal_block};
 

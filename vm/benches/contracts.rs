@@ -20,8 +20,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use supervm_gas::TxFees;
 use supervm_primitives::{system::IERC20, ChainSpec, FeeToken};
 use supervm_vm::{
-    execute_tx, genesis_state, BlockEnv, ContractRuntime, Message, PendingState,
-    RateSnapshot,
+    execute_tx, genesis_state, BlockEnv, ContractRuntime, Message, PendingState, RateSnapshot,
 };
 
 const DEPLOYER: Address = Address::repeat_byte(0xd0);

@@ -16,7 +16,13 @@ use std::{
 };
 
 /// Messages that come from a dependency rather than from this workspace, with their source.
-const EXTERNAL: &[(&str, &str)] = &[("wasm trap: ", "wasmtime's Display of wasmtime::Trap")];
+const EXTERNAL: &[(&str, &str)] = &[
+    ("wasm trap: ", "wasmtime's Display of wasmtime::Trap"),
+    (
+        "Too many connections. Please try again later.",
+        "jsonrpsee's answer past [rpc] max_connections",
+    ),
+];
 
 /// A string literal of the source, with the code just before it (comments and literals
 /// blanked) so that bindings such as `what: "…"` or `const NAME: &str = "…"` can be seen.

@@ -227,3 +227,184 @@ async fn subscriptions_per_connection_are_bounded() {
         "the connection still serves calls"
     );
 }
+
+/// The node's answer to a refused WebSocket upgrade: the status the handshake got.
+async fn refused_upgrade_status(url: &str) -> reqwest::StatusCode {
+    match WsClient::try_connect(url).await {
+        Ok(_) => panic!("the WebSocket upgrade to {url} was accepted"),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            reqwest::StatusCode::from_u16(response.status().as_u16()).expect("a status code")
+        }
+        Err(err) => panic!("the WebSocket upgrade failed without an HTTP status: {err}"),
+    }
+}
+
+/// A WebSocket upgrade request sent as plain HTTP, to read the body of its refusal.
+async fn upgrade_over_http(node: &TestNode) -> (reqwest::StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .get(node.http_url())
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .expect("upgrade request");
+    let status = response.status();
+    let text = response.text().await.expect("refusal body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("refusal body is not JSON ({e}): {text}"));
+    (status, body)
+}
+
+/// A WebSocket connection, retried until the node has a slot for it (a slot is freed once
+/// the node has seen the previous connection end).
+async fn ws_connect_once_free(url: &str) -> WsClient {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        match WsClient::try_connect(url).await {
+            Ok(ws) => return ws,
+            Err(err) if tokio::time::Instant::now() < deadline => {
+                let _ = err;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(err) => panic!("no WebSocket slot was freed within {TIMEOUT:?}: {err}"),
+        }
+    }
+}
+
+/// Idle WebSocket clients cannot lock HTTP clients out (#19 finding 4): WebSocket connections
+/// have a cap of their own (`[rpc] max_ws_connections`), below the total. Past it an upgrade
+/// is refused with 429 and a body naming the limit, HTTP requests are still answered, and a
+/// closed WebSocket connection frees its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_connections_have_their_own_cap_and_leave_http_working() {
+    let node = TestNode::start(|c| c.rpc.max_ws_connections = 4).await;
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(WsClient::connect(&node.ws_url()).await);
+    }
+    assert_eq!(
+        refused_upgrade_status(&node.ws_url()).await,
+        reqwest::StatusCode::TOO_MANY_REQUESTS
+    );
+    let (status, body) = upgrade_over_http(&node).await;
+    assert_eq!(status, reqwest::StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], json!(-32005), "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        json!("too many WebSocket connections: the limit is 4"),
+        "{body}"
+    );
+
+    for _ in 0..3 {
+        // A new client each time: a new HTTP connection.
+        assert_eq!(
+            node.rpc().call("eth_blockNumber", json!([])).await,
+            json!("0x0"),
+            "HTTP is served while the WebSocket slots are taken"
+        );
+    }
+    for ws in &mut open {
+        assert_eq!(ws.call("eth_blockNumber", json!([])).await, json!("0x0"));
+    }
+
+    open.pop().expect("four open").close().await;
+    let mut fifth = ws_connect_once_free(&node.ws_url()).await;
+    assert_eq!(fifth.call("eth_chainId", json!([])).await, json!("0x7a69"));
+}
+
+/// One client address cannot take every connection: past `[rpc] max_connections_per_ip`
+/// open connections, HTTP and WebSocket counted together, the next connection from the same
+/// address (loopback included) is refused with 429 naming the limit, while the admitted ones
+/// keep working; closing one admits a newcomer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_ip_address_are_capped_over_http_and_websocket() {
+    let node = TestNode::start(|c| c.rpc.max_connections_per_ip = 3).await;
+    // Three connections from 127.0.0.1: one keep-alive HTTP connection and two WebSockets.
+    let kept = node.rpc();
+    assert_eq!(kept.call("eth_blockNumber", json!([])).await, json!("0x0"));
+    let mut first = WsClient::connect(&node.ws_url()).await;
+    let second = WsClient::connect(&node.ws_url()).await;
+
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []});
+    let (status, text) = node.rpc().post_raw(request.to_string()).await;
+    assert_eq!(status, reqwest::StatusCode::TOO_MANY_REQUESTS, "{text}");
+    let body: Value = serde_json::from_str(&text).expect("refusal body is JSON");
+    assert_eq!(body["error"]["code"], json!(-32005), "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        json!("too many connections from 127.0.0.1: the limit is 3 per IP address"),
+        "{body}"
+    );
+    assert_eq!(
+        refused_upgrade_status(&node.ws_url()).await,
+        reqwest::StatusCode::TOO_MANY_REQUESTS
+    );
+
+    assert_eq!(
+        kept.call("eth_blockNumber", json!([])).await,
+        json!("0x0"),
+        "the admitted HTTP connection is still served"
+    );
+    assert_eq!(first.call("eth_blockNumber", json!([])).await, json!("0x0"));
+
+    second.close().await;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let (status, text) = node.rpc().post_raw(request.to_string()).await;
+        if status == reqwest::StatusCode::OK {
+            assert_eq!(
+                serde_json::from_str::<Value>(&text).expect("JSON")["result"],
+                "0x0"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no connection slot freed within {TIMEOUT:?}: {status} {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A WebSocket connection that answers pings but sends nothing is closed after
+/// `[rpc] ws_idle_timeout_secs`, freeing its slot, as is one whose last request is that old;
+/// a connection holding a subscription stays open and keeps receiving notifications.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_websocket_connections_are_closed_but_subscribers_stay() {
+    let node = TestNode::start(|c| {
+        c.mining.manual = true;
+        c.rpc.ws_idle_timeout_secs = 1;
+        c.rpc.max_ws_connections = 3;
+    })
+    .await;
+    let within = std::time::Duration::from_secs(10);
+    let mut idle = WsClient::connect(&node.ws_url()).await;
+    let mut caller = WsClient::connect(&node.ws_url()).await;
+    let mut subscriber = WsClient::connect(&node.ws_url()).await;
+    let id = subscriber.call("eth_subscribe", json!(["newHeads"])).await;
+    assert_eq!(caller.call("eth_chainId", json!([])).await, json!("0x7a69"));
+
+    assert!(
+        idle.closed_by_node(within).await,
+        "a connection without requests is still open {within:?} after a 1 s idle timeout"
+    );
+    assert!(
+        caller.closed_by_node(within).await,
+        "a connection whose last request is old is still open {within:?} after it"
+    );
+    // The subscriber has sent nothing for longer than the timeout too.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    node.rpc().mine().await;
+    let (subscription, header) = subscriber.notification().await;
+    assert_eq!(subscription, id);
+    assert_eq!(header["number"], json!("0x1"), "{header}");
+
+    let mut newcomer = ws_connect_once_free(&node.ws_url()).await;
+    assert_eq!(
+        newcomer.call("eth_blockNumber", json!([])).await,
+        json!("0x1")
+    );
+}

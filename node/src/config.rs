@@ -83,8 +83,17 @@ pub struct RpcConfig {
     pub max_request_body_bytes: u32,
     /// Largest response, in bytes.
     pub max_response_body_bytes: u32,
-    /// Maximum simultaneous connections.
+    /// Most HTTP requests being served plus WebSocket connections open at once.
     pub max_connections: u32,
+    /// Most WebSocket connections open at once; below `max_connections`, so WebSocket clients
+    /// can never take the slots HTTP clients need.
+    pub max_ws_connections: u32,
+    /// Most connections (HTTP and WebSocket) open at once from one IP address; 0 = no cap.
+    /// Loopback clients are counted too.
+    pub max_connections_per_ip: u32,
+    /// Seconds after which a WebSocket connection with no subscription and no request is
+    /// closed; 0 = never.
+    pub ws_idle_timeout_secs: u64,
     /// Maximum requests in one batch.
     pub max_batch_size: u32,
     /// Most `eth_subscribe` subscriptions one WebSocket connection may hold.
@@ -121,6 +130,9 @@ impl Default for RpcConfig {
             max_request_body_bytes: 10 * 1024 * 1024,
             max_response_body_bytes: 100 * 1024 * 1024,
             max_connections: 500,
+            max_ws_connections: 100,
+            max_connections_per_ip: 64,
+            ws_idle_timeout_secs: 300,
             max_batch_size: 1000,
             max_subscriptions_per_connection: 64,
             ws_message_buffer: 64,
@@ -140,6 +152,13 @@ impl Default for RpcConfig {
 impl RpcConfig {
     /// Checks the values the server cannot run with.
     pub fn validate(&self) -> Result<(), String> {
+        if self.max_ws_connections >= self.max_connections {
+            return Err(format!(
+                "[rpc] max_ws_connections ({}) must be below max_connections ({}): WebSocket \
+                 connections must not be able to take every slot HTTP requests need",
+                self.max_ws_connections, self.max_connections
+            ));
+        }
         if self.ws_message_buffer == 0 {
             return Err("[rpc] ws_message_buffer is 0: it must be at least 1".into());
         }
@@ -398,6 +417,21 @@ mod tests {
         assert!(err.contains("prot"), "{err}");
         let err = NodeConfig::from_toml("[rpc]\nport = \"x\"\n").unwrap_err();
         assert!(err.contains("port"), "{err}");
+    }
+
+    #[test]
+    fn websocket_connections_must_leave_room_for_http() {
+        assert_eq!(RpcConfig::default().validate(), Ok(()));
+        let config = RpcConfig {
+            max_connections: 100,
+            max_ws_connections: 100,
+            ..RpcConfig::default()
+        };
+        let err = config.validate().unwrap_err();
+        assert!(
+            err.contains("max_ws_connections (100) must be below max_connections (100)"),
+            "{err}"
+        );
     }
 
     /// Every config field is documented in docs/configuration.md.

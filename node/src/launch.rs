@@ -161,6 +161,10 @@ impl Node {
             max_request_body_bytes: config.rpc.max_request_body_bytes,
             max_response_body_bytes: config.rpc.max_response_body_bytes,
             max_connections: config.rpc.max_connections,
+            max_ws_connections: config.rpc.max_ws_connections,
+            max_connections_per_ip: config.rpc.max_connections_per_ip,
+            ws_idle_timeout: (config.rpc.ws_idle_timeout_secs > 0)
+                .then(|| std::time::Duration::from_secs(config.rpc.ws_idle_timeout_secs)),
             max_batch_size: config.rpc.max_batch_size,
             max_subscriptions_per_connection: config.rpc.max_subscriptions_per_connection,
             ws_message_buffer: config.rpc.ws_message_buffer,

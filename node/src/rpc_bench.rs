@@ -250,6 +250,8 @@ impl Target {
             .map_err(|_| RpcBenchError::Params("too many senders".into()))?;
         // The whole run fits in the pool, so admission is never refused for room.
         config.pool.max_pending = config.pool.max_pending.max(params.txs + 1024);
+        // Every bench connection comes from this machine: no per-address cap.
+        config.rpc.max_connections_per_ip = 0;
         config.mining.block_time = (phase != Phase::EndToEnd).then_some(1);
         let runtime = runtime(2)?;
         let node = runtime.block_on(Node::launch(config))?;

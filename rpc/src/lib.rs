@@ -7,7 +7,8 @@
 //! ## Data flow
 //!
 //! ```text
-//! client ──HTTP/WS──► jsonrpsee ──► metrics middleware ──► namespace handlers
+//! client ──HTTP/WS──► accept loop ──► jsonrpsee ──► metrics middleware ──► namespace handlers
+//!   accept loop (connections.rs): per-IP cap, WebSocket cap, idle WebSocket sessions closed
 //!   reads:   handler ──spawn_blocking──► storage::Reader snapshot ──convert──► alloy RPC types
 //!   writes:  eth_sendRawTransaction ──decode, recover──► TxPool::add ──► sealer mines it
 //!   streams: chain events (broadcast) ──► eth_subscribe sinks;  filters poll the store
@@ -24,6 +25,7 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)] // Reads untrusted requests: no panics.
 
 mod block_id;
+mod connections;
 mod context;
 mod convert;
 mod dev;

@@ -8,13 +8,14 @@ use std::{
 
 use alloy_rpc_types_eth::{pubsub::Params, Filter};
 use jsonrpsee::{
-    core::SubscriptionResult, proc_macros::rpc, types::SubscriptionId, PendingSubscriptionSink,
-    SubscriptionMessage,
+    core::SubscriptionResult, proc_macros::rpc, types::SubscriptionId, Extensions,
+    PendingSubscriptionSink, SubscriptionMessage,
 };
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
+    connections::WsActivity,
     context::RpcContext,
     convert::{matching_logs, rpc_header},
     RpcError,
@@ -53,7 +54,8 @@ impl jsonrpsee::server::IdProvider for HexIdProvider {
 #[rpc(server, namespace = "eth")]
 pub trait EthPubSubApi {
     /// Subscribes to `newHeads` or `logs` (with an optional filter).
-    #[subscription(name = "subscribe" => "subscription", unsubscribe = "unsubscribe", item = serde_json::Value)]
+    /// Over WebSocket, a live subscription keeps its connection from counting as idle.
+    #[subscription(name = "subscribe" => "subscription", unsubscribe = "unsubscribe", item = serde_json::Value, with_extensions)]
     async fn subscribe(&self, kind: String, params: Option<Params>) -> SubscriptionResult;
 }
 
@@ -73,6 +75,7 @@ impl EthPubSubApiServer for EthPubSub {
     async fn subscribe(
         &self,
         pending: PendingSubscriptionSink,
+        ext: &Extensions,
         kind: String,
         params: Option<Params>,
     ) -> SubscriptionResult {
@@ -103,6 +106,8 @@ impl EthPubSubApiServer for EthPubSub {
                 return Ok(());
             }
         };
+        // The connection is not idle while this subscription lives (rpc/src/connections.rs).
+        let _busy = ext.get::<WsActivity>().map(WsActivity::busy);
         let mut events = self.ctx.events.subscribe();
         let sink = pending.accept().await?;
         loop {

@@ -1,18 +1,23 @@
 //! Building and starting the jsonrpsee server.
+//!
+//! jsonrpsee serves the requests; the accept loop in front of it is ours
+//! ([`crate::connections`]), so that WebSocket sessions and client IP addresses have caps of
+//! their own and idle WebSocket sessions are closed.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use http::{header, HeaderValue, Method};
 use jsonrpsee::{
     server::{
-        middleware::rpc::RpcServiceBuilder, BatchRequestConfig, PingConfig, ServerBuilder,
-        ServerConfig, ServerHandle,
+        middleware::rpc::RpcServiceBuilder, stop_channel, BatchRequestConfig, PingConfig,
+        ServerBuilder, ServerConfig, ServerHandle,
     },
-    RpcModule,
+    Methods, RpcModule,
 };
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::{
+    connections::{accept_loop, ConnectionLimits, WsActivityMiddleware},
     dev::{Evm, EvmApiServer},
     eth::{EthApi, EthApiServer},
     filters::{EthFilter, EthFilterApiServer, LogLimits},
@@ -36,8 +41,18 @@ pub struct RpcServerConfig {
     pub max_request_body_bytes: u32,
     /// Largest response body.
     pub max_response_body_bytes: u32,
-    /// Maximum simultaneous connections.
+    /// Most HTTP requests being served plus WebSocket sessions open at once (jsonrpsee's
+    /// limit); past it a request or upgrade is answered 429.
     pub max_connections: u32,
+    /// Most WebSocket sessions open at once. Below `max_connections`, so that WebSocket
+    /// clients can never take the slots HTTP clients need; past it an upgrade is answered 429.
+    pub max_ws_connections: u32,
+    /// Most TCP connections open at once from one IP address (HTTP keep-alive connections
+    /// and WebSocket sessions alike), so one client cannot take every slot; 0 = no cap.
+    pub max_connections_per_ip: u32,
+    /// A WebSocket session with no subscription, no call being served and no call received
+    /// for this long is closed (pings and pongs do not count); `None` = never.
+    pub ws_idle_timeout: Option<Duration>,
     /// Maximum requests per batch.
     pub max_batch_size: u32,
     /// Most `eth_subscribe` subscriptions one WebSocket connection may hold.
@@ -105,17 +120,35 @@ fn module(
     Ok(module)
 }
 
+/// Checks the limits the server cannot run with.
+fn check_limits(config: &RpcServerConfig) -> std::io::Result<()> {
+    if config.ws_message_buffer == 0 {
+        return Err(std::io::Error::other(
+            "ws_message_buffer must be at least 1",
+        ));
+    }
+    if config.max_ws_connections >= config.max_connections {
+        return Err(std::io::Error::other(format!(
+            "max_ws_connections ({}) must be below max_connections ({}), so that WebSocket \
+             clients cannot take every slot",
+            config.max_ws_connections, config.max_connections
+        )));
+    }
+    if config.ws_idle_timeout.is_some_and(|t| t.is_zero()) {
+        return Err(std::io::Error::other(
+            "the WebSocket idle timeout must be at least 1 s",
+        ));
+    }
+    Ok(())
+}
+
 /// Binds the server and starts serving.
 pub async fn start(
     ctx: Arc<RpcContext>,
     config: RpcServerConfig,
     metrics: RpcMetrics,
 ) -> std::io::Result<RpcServer> {
-    if config.ws_message_buffer == 0 {
-        return Err(std::io::Error::other(
-            "ws_message_buffer must be at least 1",
-        ));
-    }
+    check_limits(&config)?;
     let module = module(ctx, &config).map_err(std::io::Error::other)?;
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_body_bytes)
@@ -128,25 +161,41 @@ pub async fn start(
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_size))
         .set_id_provider(HexIdProvider)
         .build();
+    let cors = cors_layer(&config.cors);
     let http = tower::ServiceBuilder::new()
-        .layer(cors_layer(&config.cors))
+        .layer(cors.clone())
         .layer(RequestShapeLayer {
             max_body: config.max_request_body_bytes,
         });
     // Only the names of served methods become metric labels, so clients cannot add label sets.
     let methods = KnownMethods::of(&module);
-    let rpc = RpcServiceBuilder::new().layer_fn(move |service| MetricsMiddleware {
-        service,
-        metrics: metrics.clone(),
-        methods: methods.clone(),
-    });
-    let server = ServerBuilder::with_config(server_config)
+    let rpc = RpcServiceBuilder::new()
+        .layer_fn(|service| WsActivityMiddleware { service })
+        .layer_fn(move |service| MetricsMiddleware {
+            service,
+            metrics: metrics.clone(),
+            methods: methods.clone(),
+        });
+    let services = ServerBuilder::with_config(server_config)
         .set_http_middleware(http)
         .set_rpc_middleware(rpc)
-        .build(config.addr)
-        .await?;
-    let addr = server.local_addr()?;
-    let handle = server.start(module);
+        .to_service_builder();
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let limits = ConnectionLimits {
+        max_ws: config.max_ws_connections,
+        max_per_ip: config.max_connections_per_ip,
+        ws_idle_timeout: config.ws_idle_timeout,
+        cors,
+    };
+    let method_table: Methods = module.into();
+    let (stop, handle) = stop_channel();
+    tokio::spawn(accept_loop(
+        listener,
+        move |conn_stop| services.clone().build(method_table.clone(), conn_stop),
+        limits,
+        stop,
+    ));
     tracing::info!(%addr, "JSON-RPC server listening (HTTP and WebSocket)");
     Ok(RpcServer { addr, handle })
 }

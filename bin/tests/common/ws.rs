@@ -15,14 +15,46 @@ pub struct WsClient {
 
 impl WsClient {
     pub async fn connect(url: &str) -> Self {
+        Self::try_connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("websocket connect to {url} failed: {e}"))
+    }
+
+    /// The WebSocket handshake's outcome: a refused upgrade is
+    /// `Err(tungstenite::Error::Http(response))` with the node's status.
+    pub async fn try_connect(url: &str) -> Result<Self, tokio_tungstenite::tungstenite::Error> {
         let (stream, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(url))
             .await
-            .expect("websocket connect timed out")
-            .unwrap_or_else(|e| panic!("websocket connect to {url} failed: {e}"));
-        Self {
+            .expect("websocket connect timed out")?;
+        Ok(Self {
             stream,
             next_id: 1,
             pending: Default::default(),
+        })
+    }
+
+    /// Closes the connection from the client's side (close handshake, then the socket).
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(TIMEOUT, self.stream.close(None)).await;
+    }
+
+    /// Waits up to `within` for the node to close the connection (a close frame, the end of
+    /// the stream or a reset), skipping pings; `false` if it is still open then. Panics on
+    /// any other message.
+    pub async fn closed_by_node(&mut self, within: std::time::Duration) -> bool {
+        use futures::StreamExt;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_))) => return true,
+                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_)))) => return true,
+                Ok(Some(Ok(
+                    tokio_tungstenite::tungstenite::Message::Ping(_)
+                    | tokio_tungstenite::tungstenite::Message::Pong(_),
+                ))) => continue,
+                Ok(Some(Ok(message))) => panic!("unexpected websocket message: {message:?}"),
+            }
         }
     }
 

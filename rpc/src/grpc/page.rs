@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use alloy_primitives::{hex, keccak256};
+use alloy_primitives::{hex, Keccak256};
 use tonic::Status;
 
 /// The key of the tags, new at every start.
@@ -17,11 +17,11 @@ static SECRET: LazyLock<[u8; 32]> = LazyLock::new(rand::random);
 const TAG_BYTES: usize = 12;
 
 fn tag(payload: &[u8]) -> [u8; TAG_BYTES] {
-    let mut keyed = Vec::with_capacity(32 + payload.len());
-    keyed.extend_from_slice(SECRET.as_slice());
-    keyed.extend_from_slice(payload);
+    let mut hasher = Keccak256::new();
+    hasher.update(SECRET.as_slice());
+    hasher.update(payload);
     let mut tag = [0u8; TAG_BYTES];
-    for (byte, hashed) in tag.iter_mut().zip(keccak256(keyed).0) {
+    for (byte, hashed) in tag.iter_mut().zip(hasher.finalize().0) {
         *byte = hashed;
     }
     tag

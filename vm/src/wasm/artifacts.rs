@@ -13,7 +13,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use alloy_primitives::{hex, keccak256, B256};
+use alloy_primitives::{hex, Keccak256, B256};
 use wasmtime::{Engine, Module};
 
 /// The directory of compiled artifacts.
@@ -70,10 +70,10 @@ impl ArtifactStore {
 /// The checksum binds the artifact to the code it was compiled from: a file copied under
 /// another code hash does not pass.
 fn checksum_of(code_hash: &B256, artifact: &[u8]) -> B256 {
-    let mut bytes = Vec::with_capacity(32 + artifact.len());
-    bytes.extend_from_slice(code_hash.as_slice());
-    bytes.extend_from_slice(artifact);
-    keccak256(bytes)
+    let mut hasher = Keccak256::new();
+    hasher.update(code_hash);
+    hasher.update(artifact);
+    hasher.finalize()
 }
 
 #[allow(unsafe_code)] // wasmtime's deserialisation trusts its input; see the SAFETY comment.

@@ -8,8 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use supervm_node::{
     exec_bench::{self, ExecBenchParams, Workload},
     rpc_bench::{self, PhaseReport, RpcBenchParams},
+    soak::SoakParams,
     Node, NodeConfig,
 };
+
+use crate::soak::{self, SoakArgs};
 use supervm_oracle_feeder::{load_signer, process_env, Feeder, FeederConfig, SystemClock};
 
 /// SuperVM: an Ethereum-compatible node where gas can be paid in any registered token.
@@ -45,6 +48,10 @@ enum BenchCommand {
     /// print admission and end-to-end throughput and latency, against an `eth_chainId`
     /// baseline measured on the same connections.
     Rpc(RpcArgs),
+    /// Load one `supervm dev` process for a long time with transfers, token-fee
+    /// transactions, contract calls, log queries, subscriptions and gRPC streams, sampling
+    /// its memory, descriptors and p99 latency; fails when memory keeps growing.
+    Soak(SoakArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +128,9 @@ struct DevArgs {
     /// Use a fresh temporary database, deleted on exit.
     #[arg(long)]
     ephemeral: bool,
+    /// The database's page cache, MiB [default: 256].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..))]
+    cache_mib: Option<u32>,
     /// Mine a block every SECS seconds instead of on every transaction.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     block_time: Option<u64>,
@@ -200,6 +210,13 @@ pub enum Task {
         /// Machine-readable output.
         json: bool,
     },
+    /// `bench soak`, also writing CSV to `out`.
+    BenchSoak {
+        /// What to run.
+        params: SoakParams,
+        /// CSV file.
+        out: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -218,6 +235,10 @@ impl Cli {
                 params: args.params()?,
                 json: args.json,
             }),
+            Command::Bench(BenchCommand::Soak(args)) => {
+                let (params, out) = args.params()?;
+                Ok(Task::BenchSoak { params, out })
+            }
         }
     }
 
@@ -230,6 +251,9 @@ impl Cli {
                 config.rpc.addr = args.host;
                 config.storage.data_dir = args.data_dir.clone();
                 config.storage.ephemeral = args.ephemeral;
+                if let Some(cache_mib) = args.cache_mib {
+                    config.storage.cache_mib = cache_mib;
+                }
                 config.mining.block_time = args.block_time;
                 config.mining.manual = args.no_mining;
                 config.chain.chain_id = args.chain_id;
@@ -273,6 +297,9 @@ pub async fn run(task: Task) -> anyhow::Result<()> {
         }
         Task::BenchRpc { params, json } => {
             tokio::task::spawn_blocking(move || run_rpc_bench(&params, json)).await?
+        }
+        Task::BenchSoak { params, out } => {
+            tokio::task::spawn_blocking(move || soak::run(&params, out)).await?
         }
     }
 }

@@ -1,27 +1,28 @@
 //! The chain: builds blocks from the pool, commits them, and announces them.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::{BTreeMap, BTreeSet, HashSet},
     sync::Arc,
     time::Instant,
 };
 
-use alloy_consensus::Transaction;
+use alloy_consensus::{Header, Transaction};
 use alloy_primitives::{Address, B256};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use supervm_consensus::{Decided, ExecutionClient};
 use supervm_primitives::{ChainSpec, ExecutedBlock, RateEntry, RecoveredTx};
 use supervm_storage::{BlockWriter, StorageError, Store};
 use supervm_txpool::{BlockFilter, MinerPolicy, PoolEnv, PooledTx, TxPool};
 use supervm_vm::{
     BlockEnv, BlockExecutor, ContractRuntime, InvalidTx, PendingState, RateSnapshot, StateError,
-    StoreState,
+    StateReader, StoreState,
 };
 use tokio::sync::broadcast;
 
 use crate::{
     block_exec::{execute_transactions, seal_block, ExecutedTxs},
     metrics::NodeMetrics,
+    pending::PendingTree,
 };
 
 /// Why a block could not be built or committed.
@@ -61,6 +62,9 @@ pub struct Chain {
     pub(crate) executor: BlockExecutor,
     /// The contract engine and module cache.
     pub(crate) contracts: Arc<ContractRuntime>,
+    /// Executed, unfinalized blocks (BFT modes; empty under the dev sealer). Its lock
+    /// serializes building on, validating and finalizing them.
+    pub(crate) pending: Mutex<PendingTree>,
 }
 
 impl Chain {
@@ -72,47 +76,11 @@ impl Chain {
         let parent_hash = reader
             .block_hash(head)?
             .ok_or(ChainError::MissingHead(head))?;
-        let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(
-            StoreState::new(&reader, head),
-        ))?);
-        let env = BlockEnv::next(
-            &self.spec,
-            &parent,
-            timestamp,
-            self.beneficiary,
-            rates,
-            self.contracts.clone(),
-        );
-        let policy = self.policy.read().clone();
-        let mut candidates = self.select(&env, &policy);
-        // Selection filtered on the fee token resolved at admission; execution may charge
-        // another (a preference set earlier in the same block). Transactions whose charged
-        // token the policy refuses wait, with their sender's later nonces, and the block is
-        // executed again without them — rarely more than once, and at most once per refusal.
-        let executed = loop {
-            let txs: Vec<&RecoveredTx> = candidates.iter().map(|pooled| &pooled.tx).collect();
-            let executed =
-                execute_transactions(&self.executor, &env, &txs, StoreState::new(&reader, head))?;
-            let refused = refused_by_policy(&policy, &env, &candidates, &executed);
-            if refused.is_empty() {
-                break executed;
-            }
-            candidates = without_refused(candidates, &refused);
-        };
-        // The sender's first failure is the transaction's own fault; its later nonces
-        // failed only because of it and stay pending.
-        let mut failed_senders = BTreeSet::new();
-        let mut invalid = Vec::new();
-        for (index, err) in executed.invalid {
-            if failed_senders.insert(candidates[index].tx.sender) {
-                invalid.push((candidates[index].hash, err));
-            }
-        }
-        let transactions: Vec<RecoveredTx> = executed
-            .included
-            .iter()
-            .map(|index| candidates[*index].tx.clone())
-            .collect();
+        let state = StoreState::new(&reader, head);
+        let env = self.env_on(&parent, &state, timestamp, self.beneficiary)?;
+        let (candidates, mut executed) = self.pick_and_execute(&env, &state, &HashSet::new())?;
+        let invalid = first_failures(&candidates, std::mem::take(&mut executed.invalid));
+        let transactions = included(&candidates, &executed);
         drop(reader);
         let mut writer = self.store.begin_block()?;
         writer.apply_state(env.number, &executed.changes)?;
@@ -124,38 +92,85 @@ impl Chain {
             transactions,
             &executed.receipts,
         );
-        let rates = env
-            .rates
-            .iter()
-            .map(|(token, rate)| RateEntry {
-                token: *token,
-                numerator: rate.numerator(),
-                denominator: rate.denominator(),
-            })
-            .collect();
         let executed = ExecutedBlock {
             block,
             receipts: executed.receipts,
         };
         Ok(Proposal {
+            rates: rate_entries(&env),
             executed,
-            rates,
             writer,
             invalid,
             started,
         })
     }
 
+    /// The environment of the block after `parent`, whose post-state `state` is: the rates
+    /// it prices fees at are the oracle's as of that state.
+    pub(crate) fn env_on(
+        &self,
+        parent: &Header,
+        state: &impl StateReader,
+        timestamp: u64,
+        beneficiary: Address,
+    ) -> Result<BlockEnv, ChainError> {
+        let rates = Arc::new(RateSnapshot::read(&mut PendingState::new(state))?);
+        Ok(BlockEnv::next(
+            &self.spec,
+            parent,
+            timestamp,
+            beneficiary,
+            rates,
+            self.contracts.clone(),
+        ))
+    }
+
+    /// Selects the block's transactions from the pool under the miner policy (skipping
+    /// `exclude`, transactions already in the parent's unfinalized ancestors) and executes
+    /// them on `state`. Returns the candidates and their execution.
+    ///
+    /// Selection filtered on the fee token resolved at admission; execution may charge
+    /// another (a preference set earlier in the same block). Transactions whose charged
+    /// token the policy refuses wait, with their sender's later nonces, and the block is
+    /// executed again without them — rarely more than once, and at most once per refusal.
+    pub(crate) fn pick_and_execute<R: StateReader + Sync>(
+        &self,
+        env: &BlockEnv,
+        state: &R,
+        exclude: &HashSet<B256>,
+    ) -> Result<(Vec<Arc<PooledTx>>, ExecutedTxs), ChainError> {
+        let policy = self.policy.read().clone();
+        let mut candidates = self.select(env, &policy, exclude);
+        loop {
+            let txs: Vec<&RecoveredTx> = candidates.iter().map(|pooled| &pooled.tx).collect();
+            let executed = execute_transactions(&self.executor, env, &txs, state)?;
+            let refused = refused_by_policy(&policy, env, &candidates, &executed);
+            if refused.is_empty() {
+                return Ok((candidates, executed));
+            }
+            candidates = without_refused(candidates, &refused);
+        }
+    }
+
     /// Picks the block's transactions from the pool, best tip first. Each reserves its full
     /// gas limit (the block is executed in parallel after selection, so gas used is not known
     /// yet); a transaction that does not fit, or that the miner's policy refuses, waits with
-    /// its sender's later nonces.
-    fn select(&self, env: &BlockEnv, policy: &MinerPolicy) -> Vec<Arc<PooledTx>> {
+    /// its sender's later nonces. Transactions in `exclude` are passed over; their senders'
+    /// later nonces still compete.
+    fn select(
+        &self,
+        env: &BlockEnv,
+        policy: &MinerPolicy,
+        exclude: &HashSet<B256>,
+    ) -> Vec<Arc<PooledTx>> {
         let mut filter = BlockFilter::new(policy, env.gas_limit, env.base_fee);
         let mut reserved = 0u64;
         let mut selected = Vec::new();
         let mut best = self.pool.best(env.base_fee);
         while let Some(pooled) = best.next() {
+            if exclude.contains(&pooled.hash) {
+                continue;
+            }
             let gas_limit = pooled.tx.tx.gas_limit();
             if reserved.saturating_add(gas_limit) > env.gas_limit {
                 best.mark_invalid(&pooled);
@@ -184,6 +199,17 @@ impl Chain {
         writer.insert_block(&executed.block, &executed.receipts)?;
         writer.insert_rate_snapshot(executed.block.number(), &rates)?;
         writer.commit()?;
+        self.announce(Arc::new(executed), invalid, started)
+    }
+
+    /// After a block's commit: the pool forgets its transactions (and `invalid` ones), is
+    /// revalidated against the new head, and subscribers hear of the block.
+    pub(crate) fn announce(
+        &self,
+        executed: Arc<ExecutedBlock>,
+        invalid: Vec<(B256, InvalidTx)>,
+        started: Instant,
+    ) -> Result<Decided, ChainError> {
         let number = executed.block.number();
         let included: Vec<B256> = executed
             .block
@@ -207,12 +233,47 @@ impl Chain {
             "block committed"
         );
         // No subscriber is fine: the block is committed either way.
-        let _ = self.events.send(Arc::new(executed));
+        let _ = self.events.send(executed);
         Ok(Decided {
             number,
             transactions: included.len(),
         })
     }
+}
+
+/// The sender's first failure is the transaction's own fault; its later nonces failed only
+/// because of it and stay pending.
+pub(crate) fn first_failures(
+    candidates: &[Arc<PooledTx>],
+    invalid: Vec<(usize, InvalidTx)>,
+) -> Vec<(B256, InvalidTx)> {
+    let mut failed_senders = BTreeSet::new();
+    invalid
+        .into_iter()
+        .filter(|(index, _)| failed_senders.insert(candidates[*index].tx.sender))
+        .map(|(index, err)| (candidates[index].hash, err))
+        .collect()
+}
+
+/// The candidates execution included, in block order.
+pub(crate) fn included(candidates: &[Arc<PooledTx>], executed: &ExecutedTxs) -> Vec<RecoveredTx> {
+    executed
+        .included
+        .iter()
+        .map(|index| candidates[*index].tx.clone())
+        .collect()
+}
+
+/// The rates a block priced fees at, as stored with it.
+pub(crate) fn rate_entries(env: &BlockEnv) -> Vec<RateEntry> {
+    env.rates
+        .iter()
+        .map(|(token, rate)| RateEntry {
+            token: *token,
+            numerator: rate.numerator(),
+            denominator: rate.denominator(),
+        })
+        .collect()
 }
 
 /// The included transactions whose fee, as execution charged it, the policy refuses (token

@@ -60,13 +60,40 @@ impl Default for ChainConfig {
 }
 
 /// `[storage]`
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
     /// Directory of the database; absent = `<user data dir>/supervm/<chain id>`.
     pub data_dir: Option<PathBuf>,
     /// Use a fresh temporary directory, deleted when the node exits.
     pub ephemeral: bool,
+    /// The database's page cache, MiB: the bound on the memory the store takes.
+    pub cache_mib: u32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: None,
+            ephemeral: false,
+            cache_mib: (supervm_storage::DEFAULT_CACHE_BYTES / (1024 * 1024)) as u32,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// Checks the values the store cannot run with.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.cache_mib == 0 {
+            return Err("[storage] cache_mib is 0: it must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The page cache in bytes.
+    pub fn cache_bytes(&self) -> usize {
+        (self.cache_mib as usize).saturating_mul(1024 * 1024)
+    }
 }
 
 /// `[rpc]`

@@ -11,26 +11,23 @@
 
 use std::{num::NonZeroUsize, sync::Arc, time::Instant};
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_genesis::GenesisAccount;
-use alloy_primitives::{keccak256, Address, TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::{keccak256, Address, U256};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolCall;
 use supervm_gas::next_block_base_fee;
 use supervm_primitives::{
-    chain_spec::DEV_GAS_LIMIT, recover_all, system::IERC20, ChainSpec, RecoveredTx, SealedBlock,
-    TxCip64, TxEnvelope,
+    chain_spec::DEV_GAS_LIMIT, recover_all, ChainSpec, RecoveredTx, SealedBlock, TxEnvelope,
 };
 use supervm_storage::Store;
 use supervm_vm::{
     BlockEnv, BlockExecutor, ContractRuntime, PendingState, RateSnapshot, StoreState,
 };
 
-use crate::block_exec::{execute_transactions, seal_block};
+use crate::{
+    bench_tx::{sign_transfer, TransferFees, TransferKind},
+    block_exec::{execute_transactions, seal_block},
+};
 
-/// The dev chain's sample USD token (6 decimals, rate 3/1e9).
-const SUSD: Address = alloy_primitives::address!("0x00000000000000000000000000000000000005d1");
 const CHAIN_ID: u64 = 31337;
 
 /// What the benchmark blocks contain.
@@ -253,63 +250,34 @@ fn sign_block(
             };
             let nonce = nonces[sender];
             nonces[sender] += 1;
-            let signer = &accounts.senders[sender];
-            let sign = |hash| {
-                signer
-                    .sign_hash_sync(&hash)
-                    .map_err(|err| ExecBenchError::Signing(err.to_string()))
-            };
-            let transfer = TxEip1559 {
-                chain_id: CHAIN_ID,
-                nonce,
-                gas_limit: 21_000,
-                max_fee_per_gas: u128::from(base_fee) * 2,
-                max_priority_fee_per_gas: 1,
-                to: TxKind::Call(recipient),
-                value: U256::from(1),
-                ..Default::default()
-            };
             let kind = match params.workload {
-                Workload::Native => 0,
-                Workload::Token => 1,
-                Workload::Cip64 => 2,
-                Workload::Mixed => i % 3,
+                Workload::Native => TransferKind::Native,
+                Workload::Token => TransferKind::Token,
+                Workload::Cip64 => TransferKind::Cip64,
+                Workload::Mixed => [
+                    TransferKind::Native,
+                    TransferKind::Token,
+                    TransferKind::Cip64,
+                ][i % 3],
             };
-            Ok(match kind {
-                0 => {
-                    let signature = sign(transfer.signature_hash())?;
-                    TxEnvelope::Eip1559(transfer.into_signed(signature)).encoded()
-                }
-                1 => {
-                    let tx = TxEip1559 {
-                        gas_limit: 100_000,
-                        to: TxKind::Call(SUSD),
-                        value: U256::ZERO,
-                        input: IERC20::transferCall {
-                            to: recipient,
-                            value: U256::from(1),
-                        }
-                        .abi_encode()
-                        .into(),
-                        ..transfer
-                    };
-                    let signature = sign(tx.signature_hash())?;
-                    TxEnvelope::Eip1559(tx.into_signed(signature)).encoded()
-                }
-                _ => {
-                    // sUSD rate 3/1e9: the base fee in sUSD units, doubled, plus a tip.
-                    let base_in_token = (u128::from(base_fee) * 3).div_ceil(1_000_000_000);
-                    let tx = TxCip64 {
-                        inner: TxEip1559 {
-                            max_fee_per_gas: base_in_token * 2 + 1,
-                            ..transfer
-                        },
-                        fee_currency: Some(SUSD),
-                    };
-                    let signature = sign(tx.signature_hash())?;
-                    TxEnvelope::Cip64(tx.into_signed(signature)).encoded()
-                }
-            })
+            // sUSD rate 3/1e9: the base fee in sUSD units, doubled, plus a tip.
+            let base_in_token = (u128::from(base_fee) * 3).div_ceil(1_000_000_000);
+            let fees = TransferFees {
+                max_fee_per_gas: u128::from(base_fee) * 2,
+                tip_per_gas: 1,
+                token_max_fee_per_gas: base_in_token * 2 + 1,
+                token_tip_per_gas: 1,
+            };
+            sign_transfer(
+                &accounts.senders[sender],
+                CHAIN_ID,
+                nonce,
+                recipient,
+                kind,
+                fees,
+            )
+            .map(|tx| tx.encoded())
+            .map_err(|err| ExecBenchError::Signing(err.to_string()))
         })
         .collect()
 }

@@ -27,6 +27,13 @@ use crate::{
     metrics::{self, NodeMetrics},
 };
 
+/// Committed blocks the new-block channel holds for subscribers (WebSocket subscriptions,
+/// gRPC streams). The channel keeps its last values alive whether or not anyone still needs
+/// them, so this bounds that memory (up to a few hundred KiB per full block). A subscriber more
+/// than this many blocks behind is told so: a WebSocket subscription is closed, a gRPC stream
+/// catches up from storage.
+const NEW_BLOCK_EVENTS: usize = 128;
+
 /// Why the node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -68,6 +75,7 @@ pub enum NodeError {
 
 /// A running node.
 pub struct Node {
+    chain: Arc<Chain>,
     store: Store,
     rpc: RpcServer,
     grpc_addr: Option<SocketAddr>,
@@ -92,14 +100,16 @@ impl Node {
                 dev_accounts.iter().map(|a| a.address),
             ),
         });
+        config.storage.validate().map_err(NodeError::Config)?;
         let (data_dir, temp_dir) = resolve_data_dir(&config, spec.chain_id())?;
-        let store = Store::open(&data_dir.join("chain.redb"))?;
+        let store =
+            Store::open_with_cache(&data_dir.join("chain.redb"), config.storage.cache_bytes())?;
         let store_handle = store.clone();
         let genesis_state = supervm_vm::genesis_state(&spec)?;
         let genesis = store.init_genesis(&spec, &genesis_state)?;
         tracing::info!(chain_id = spec.chain_id(), genesis = %genesis.hash, data_dir = %data_dir.display(), "store opened");
 
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(NEW_BLOCK_EVENTS);
         let mut registry = Registry::default();
         let node_metrics = Arc::new(NodeMetrics::register(&mut registry));
         node_metrics.set_head(store.reader()?.head_number());
@@ -131,6 +141,7 @@ impl Node {
             policy: policy.clone(),
             executor,
             contracts: contracts.clone(),
+            pending: Default::default(),
         });
         let mode = match (config.mining.manual, config.mining.block_time) {
             (true, _) => MiningMode::Manual,
@@ -138,7 +149,8 @@ impl Node {
             (false, None) => MiningMode::Automine,
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (sealer, sealer_handle) = DevSealer::new(chain, pool.clone(), SystemClock, mode);
+        let (sealer, sealer_handle) =
+            DevSealer::new(chain.clone(), pool.clone(), SystemClock, mode);
         let mut tasks = vec![tokio::spawn(sealer.run(shutdown_rx.clone()))];
 
         let rpc_addr = SocketAddr::new(config.rpc.addr, config.rpc.port);
@@ -219,6 +231,7 @@ impl Node {
             None
         };
         Ok(Self {
+            chain,
             store: store_handle,
             rpc,
             grpc_addr,
@@ -230,6 +243,11 @@ impl Node {
             tasks,
             _temp_dir: temp_dir,
         })
+    }
+
+    /// The chain: block building, validation and finalization.
+    pub fn chain(&self) -> &Arc<Chain> {
+        &self.chain
     }
 
     /// Where the JSON-RPC server (HTTP and WebSocket) listens.

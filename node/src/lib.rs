@@ -17,14 +17,19 @@
 //!   the store is closed before `stop` returns.
 //! - A block is announced (events, subscriptions) only after its commit returned.
 
+mod bench_client;
+mod bench_tx;
 pub mod block_exec;
 mod chain;
 pub mod config;
 mod dev_accounts;
 pub mod exec_bench;
+pub mod finality;
 mod launch;
 mod metrics;
+pub mod pending;
 pub mod rpc_bench;
+pub mod soak;
 
 pub use chain::{Chain, ChainError};
 pub use config::NodeConfig;

@@ -32,18 +32,20 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
-use alloy_signer::SignerSync;
-use http_body_util::{BodyExt, Full};
-use hyper::{body::Bytes, client::conn::http1::SendRequest, Request};
-use hyper_util::rt::TokioIo;
+use alloy_consensus::SignableTransaction;
+use alloy_primitives::{keccak256, Address, B256, U256};
+use hyper::body::Bytes;
 use parking_lot::Mutex;
 use serde::Deserialize;
 use supervm_primitives::TxEnvelope;
-use tokio::{net::TcpStream, runtime::Runtime};
+use tokio::runtime::Runtime;
 
-use crate::{config::DEV_MNEMONIC, derive_dev_accounts, DevAccount, Node, NodeConfig};
+use crate::{
+    bench_client::{percentile, quantity, BenchClientError, Connection},
+    bench_tx::{sign_transfer, TransferFees, TransferKind},
+    config::DEV_MNEMONIC,
+    derive_dev_accounts, DevAccount, Node, NodeConfig,
+};
 
 /// Fee cap of the benchmark transactions (1,000 gwei): far above any base fee a run reaches.
 const MAX_FEE_PER_GAS: u128 = 1_000_000_000_000;
@@ -171,6 +173,15 @@ pub enum RpcBenchError {
     Rpc(String),
 }
 
+impl From<BenchClientError> for RpcBenchError {
+    fn from(err: BenchClientError) -> Self {
+        match err {
+            BenchClientError::Http(message) => Self::Http(message),
+            BenchClientError::Rpc(message) => Self::Rpc(message),
+        }
+    }
+}
+
 /// Runs every round and returns one report per phase and round.
 pub fn run(params: &RpcBenchParams) -> Result<Vec<PhaseReport>, RpcBenchError> {
     check(params)?;
@@ -285,88 +296,6 @@ fn resolve(url: &str) -> Result<SocketAddr, RpcBenchError> {
         .map_err(|err| RpcBenchError::Params(format!("cannot resolve {url}: {err}")))?
         .next()
         .ok_or_else(|| RpcBenchError::Params(format!("cannot resolve {url}")))
-}
-
-/// One keep-alive HTTP/1.1 connection.
-struct Connection {
-    sender: SendRequest<Full<Bytes>>,
-}
-
-impl Connection {
-    async fn open(addr: SocketAddr) -> Result<Self, RpcBenchError> {
-        let http = |err: &dyn std::fmt::Display| RpcBenchError::Http(format!("{addr}: {err}"));
-        let stream = TcpStream::connect(addr).await.map_err(|e| http(&e))?;
-        stream.set_nodelay(true).map_err(|e| http(&e))?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| http(&e))?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%err, "benchmark connection closed");
-            }
-        });
-        Ok(Self { sender })
-    }
-
-    /// Posts one JSON-RPC body and returns the response body.
-    async fn post(&mut self, body: Bytes) -> Result<Bytes, RpcBenchError> {
-        let http = |err: &dyn std::fmt::Display| RpcBenchError::Http(err.to_string());
-        self.sender.ready().await.map_err(|e| http(&e))?;
-        let request = Request::post("/")
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .header(hyper::header::HOST, "localhost")
-            .body(Full::new(body))
-            .map_err(|e| http(&e))?;
-        let response = self
-            .sender
-            .send_request(request)
-            .await
-            .map_err(|e| http(&e))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| http(&e))?
-            .to_bytes();
-        if !status.is_success() {
-            return Err(RpcBenchError::Http(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            )));
-        }
-        Ok(bytes)
-    }
-
-    /// Calls one method and returns its result.
-    async fn call(
-        &mut self,
-        method: &str,
-        params: serde_json::Value,
-    ) -> Result<serde_json::Value, RpcBenchError> {
-        let body =
-            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let reply = self.post(Bytes::from(body.to_string())).await?;
-        let reply: serde_json::Value = serde_json::from_slice(&reply)
-            .map_err(|err| RpcBenchError::Rpc(format!("{method}: invalid JSON reply: {err}")))?;
-        match reply.get("error") {
-            Some(error) => Err(RpcBenchError::Rpc(format!("{method}: {error}"))),
-            None => Ok(reply.get("result").cloned().unwrap_or_default()),
-        }
-    }
-}
-
-impl Connection {
-    /// The next nonce of `address`, counting its pooled transactions.
-    async fn pending_nonce(&mut self, address: Address) -> Result<u64, RpcBenchError> {
-        let nonce = self
-            .call(
-                "eth_getTransactionCount",
-                serde_json::json!([address, "pending"]),
-            )
-            .await?;
-        quantity(&nonce)
-    }
 }
 
 /// A JSON-RPC reply, read only as far as success or failure.
@@ -587,14 +516,6 @@ impl Attack {
     }
 }
 
-fn percentile(sorted: &[u32], pct: usize) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = (sorted.len() * pct).div_ceil(100).saturating_sub(1);
-    f64::from(sorted[index.min(sorted.len() - 1)])
-}
-
 fn request_body(id: usize, method: &str, param: Option<String>) -> Bytes {
     let params = param.map_or_else(String::new, |p| format!("\"{p}\""));
     Bytes::from(format!(
@@ -663,28 +584,22 @@ fn transfer(
         &salt.to_be_bytes(),
     ]
     .concat();
-    let tx = TxEip1559 {
+    let fees = TransferFees {
+        max_fee_per_gas: MAX_FEE_PER_GAS,
+        tip_per_gas: TIP_PER_GAS,
+        token_max_fee_per_gas: 0,
+        token_tip_per_gas: 0,
+    };
+    let to = Address::from_slice(&keccak256(seed)[12..]);
+    sign_transfer(
+        &account.signer,
         chain_id,
         nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: MAX_FEE_PER_GAS,
-        max_priority_fee_per_gas: TIP_PER_GAS,
-        to: TxKind::Call(Address::from_slice(&keccak256(seed)[12..])),
-        value: U256::from(1),
-        ..Default::default()
-    };
-    let signature = account
-        .signer
-        .sign_hash_sync(&tx.signature_hash())
-        .map_err(|err| RpcBenchError::Rpc(format!("signing: {err}")))?;
-    Ok(TxEnvelope::Eip1559(tx.into_signed(signature)))
-}
-
-fn quantity(value: &serde_json::Value) -> Result<u64, RpcBenchError> {
-    value
-        .as_str()
-        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        .ok_or_else(|| RpcBenchError::Rpc(format!("expected a quantity, got {value}")))
+        to,
+        TransferKind::Native,
+        fees,
+    )
+    .map_err(|err| RpcBenchError::Rpc(format!("signing: {err}")))
 }
 
 /// Sends every queued request over the connections; each connection takes the next idle

@@ -22,7 +22,7 @@ use alloy_eips::eip1559::BaseFeeParams;
 use alloy_genesis::{Genesis, GenesisAccount};
 use alloy_primitives::{Address, B256, U256};
 
-use crate::{Account, StateChanges};
+use crate::{Account, ConsensusGenesis, StateChanges};
 use serde::{Deserialize, Serialize};
 
 /// Chain id of the built-in development chain (the one anvil and hardhat use, so wallets and
@@ -115,6 +115,9 @@ pub struct SupervmConfig {
     /// Oracle aggregation parameters.
     #[serde(default)]
     pub oracle: OracleConfig,
+    /// The validator set of a multi-validator network; absent on a single-node chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus: Option<ConsensusGenesis>,
 }
 
 /// Oracle parameters under `config.supervm.oracle` (governance can change them later).
@@ -196,6 +199,7 @@ impl Default for SupervmConfig {
             governance: None,
             tokens: Vec::new(),
             oracle: OracleConfig::default(),
+            consensus: None,
         }
     }
 }
@@ -268,6 +272,18 @@ impl ChainSpec {
                 return Err(ChainSpecError::Invalid(format!(
                     "config.supervm.tokens: rate of {} must have a non-zero numerator and denominator",
                     token.symbol
+                )));
+            }
+        }
+        if let Some(consensus) = &supervm.consensus {
+            consensus.validate().map_err(ChainSpecError::Invalid)?;
+            let commitment = consensus.commitment();
+            if !genesis.extra_data.is_empty()
+                && genesis.extra_data.as_ref() != commitment.as_slice()
+            {
+                return Err(ChainSpecError::Invalid(format!(
+                    "extraData must be empty or the validator-set commitment {commitment} \
+                     when config.supervm.consensus is set"
                 )));
             }
         }
@@ -353,12 +369,26 @@ impl ChainSpec {
             gas_limit: g.gas_limit,
             gas_used: 0,
             timestamp: g.timestamp,
-            extra_data: g.extra_data.clone(),
+            extra_data: self.genesis_extra_data(),
             mix_hash: g.mix_hash,
             nonce: g.nonce.into(),
             base_fee_per_gas: Some(self.initial_base_fee()),
             ..Default::default()
         }
+    }
+
+    /// The genesis header's `extraData`: the validator-set commitment on a multi-validator
+    /// chain (so the genesis hash commits to the set), the file's own bytes otherwise.
+    pub fn genesis_extra_data(&self) -> alloy_primitives::Bytes {
+        match &self.supervm.consensus {
+            Some(consensus) => consensus.commitment().to_vec().into(),
+            None => self.genesis.extra_data.clone(),
+        }
+    }
+
+    /// The validator set fixed in the genesis, if any.
+    pub fn consensus(&self) -> Option<&ConsensusGenesis> {
+        self.supervm.consensus.as_ref()
     }
 
     /// The genesis allocation (without system contracts) as the state changes that create it.
@@ -440,6 +470,38 @@ mod tests {
         assert_eq!(spec.base_fee_params().elasticity_multiplier, 4);
         assert_eq!(spec.base_fee_params().max_change_denominator, 8);
         assert!(spec.base_fee_recipient().is_some());
+    }
+
+    #[test]
+    fn the_genesis_hash_commits_to_the_validator_set() {
+        let json = |keys: &str, extra: &str| {
+            format!(
+                r#"{{"config":{{"chainId":7,"supervm":{{"consensus":{{"namespace":"supervm-7",
+                "validators":[{keys}]}}}}}},"gasLimit":"0x1c9c380","extraData":"{extra}","alloc":{{}}}}"#
+            )
+        };
+        let one = format!("\"{}\"", B256::repeat_byte(1));
+        let two = format!("\"{}\"", B256::repeat_byte(2));
+        let a = ChainSpec::from_json(&json(&one, "0x")).unwrap();
+        let b = ChainSpec::from_json(&json(&two, "0x")).unwrap();
+        let commitment = a.consensus().unwrap().commitment();
+        assert_eq!(
+            a.genesis_header(B256::ZERO).extra_data.as_ref(),
+            commitment.as_slice()
+        );
+        assert_ne!(
+            a.genesis_header(B256::ZERO).hash_slow(),
+            b.genesis_header(B256::ZERO).hash_slow()
+        );
+        // The commitment itself is accepted as extraData; anything else is refused.
+        assert!(ChainSpec::from_json(&json(&one, &commitment.to_string())).is_ok());
+        let err = ChainSpec::from_json(&json(&one, "0x1234")).unwrap_err();
+        assert!(
+            err.to_string().contains("validator-set commitment"),
+            "{err}"
+        );
+        let err = ChainSpec::from_json(&json(&format!("{one},{one}"), "0x")).unwrap_err();
+        assert!(err.to_string().contains("twice"), "{err}");
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod receipt;
 pub mod state;
 pub mod system;
 pub mod transaction;
+pub mod validators;
 
 pub use account::Account;
 pub use alloy_consensus::{Header, Sealed};
@@ -41,3 +42,4 @@ pub use fee_token::FeeToken;
 pub use receipt::{receipts_root, StoredReceipt};
 pub use state::{RateEntry, StateChanges};
 pub use transaction::{recover_all, RecoveredTx, TxDecodeError, TxEnvelope, TxType};
+pub use validators::ConsensusGenesis;

@@ -35,5 +35,5 @@ mod writer;
 
 pub use error::StorageError;
 pub use reader::{Reader, TxLocation};
-pub use store::Store;
+pub use store::{Store, DEFAULT_CACHE_BYTES};
 pub use writer::BlockWriter;

@@ -4,13 +4,7 @@ mod cli;
 mod soak;
 
 use clap::Parser;
-use mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
-
-/// mimalloc returns freed memory to the system; with glibc's per-thread arenas a node under
-/// load held on to memory it no longer used (docs/benchmarks.md, "Soak").
-#[global_allocator]
-static ALLOCATOR: MiMalloc = MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();

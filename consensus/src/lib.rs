@@ -21,6 +21,7 @@
 //! [`TxPool::wake_if_pending`]: supervm_txpool::TxPool::wake_if_pending
 //! - Time comes from a [`Clock`], so tests can drive the sealer deterministically.
 
+pub mod bft;
 mod clock;
 mod dev;
 

@@ -10,7 +10,7 @@ use alloy_consensus::{Header, Transaction};
 use alloy_primitives::{Address, B256};
 use parking_lot::{Mutex, RwLock};
 use supervm_consensus::{Decided, ExecutionClient};
-use supervm_primitives::{ChainSpec, ExecutedBlock, RateEntry, RecoveredTx};
+use supervm_primitives::{ChainSpec, ExecutedBlock, RateEntry, RecoveredTx, SealedBlock};
 use supervm_storage::{BlockWriter, StorageError, Store};
 use supervm_txpool::{BlockFilter, MinerPolicy, PoolEnv, PooledTx, TxPool};
 use supervm_vm::{
@@ -65,9 +65,21 @@ pub struct Chain {
     /// Executed, unfinalized blocks (BFT modes; empty under the dev sealer). Its lock
     /// serializes building on, validating and finalizing them.
     pub(crate) pending: Mutex<PendingTree>,
+    /// The genesis block (every engine starts from it).
+    pub(crate) genesis: SealedBlock,
 }
 
 impl Chain {
+    /// The stored head: its number and hash (with a BFT engine, the last finalized block).
+    pub fn finalized_head(&self) -> Result<(u64, B256), ChainError> {
+        let reader = self.store.reader()?;
+        let head = reader.head_number();
+        let hash = reader
+            .block_hash(head)?
+            .ok_or(ChainError::MissingHead(head))?;
+        Ok((head, hash))
+    }
+
     fn build(&self, timestamp: u64) -> Result<Proposal, ChainError> {
         let started = Instant::now();
         let reader = self.store.reader()?;

@@ -10,6 +10,7 @@ use std::{sync::Arc, time::Instant};
 
 use alloy_consensus::Header;
 use alloy_primitives::B256;
+use supervm_consensus::bft::{BlockExecution, ExecutionError};
 use supervm_primitives::{
     transactions_root, ExecutedBlock, RecoveredTx, SealedBlock, StateChanges,
 };
@@ -211,17 +212,19 @@ impl Chain {
     /// must come out identical (state root, receipts, gas, base fee, timestamp, everything),
     /// and every transaction must be valid — including a fee paid in a token that has no
     /// price in the parent's rate snapshot. A valid block is kept as executed, ready to be
-    /// built on or finalized. The node's own miner policy plays no part.
-    pub fn validate(&self, block: &SealedBlock) -> Result<Arc<PendingBlock>, FinalityError> {
+    /// built on or finalized; a block that is already final is valid. The node's own miner
+    /// policy plays no part.
+    pub fn validate(&self, block: &SealedBlock) -> Result<(), FinalityError> {
         let mut tree = self.pending.lock();
-        self.validate_locked(&mut tree, block)
+        self.validate_locked(&mut tree, block).map(|_| ())
     }
 
+    /// [`Chain::validate`]; returns the executed block, or `None` when it is already final.
     fn validate_locked(
         &self,
         tree: &mut PendingTree,
         block: &SealedBlock,
-    ) -> Result<Arc<PendingBlock>, FinalityError> {
+    ) -> Result<Option<Arc<PendingBlock>>, FinalityError> {
         let body_root = transactions_root(&block.transactions);
         if body_root != block.header.transactions_root {
             return Err(BlockRejected::Body {
@@ -231,13 +234,16 @@ impl Chain {
             .into());
         }
         if let Some(known) = tree.get(&block.hash) {
-            return Ok(known);
+            return Ok(Some(known));
         }
         let reader = self.store.reader()?;
         if block.number() <= reader.head_number() {
             let finalized = reader
                 .block_hash(block.number())?
                 .ok_or(ChainError::MissingHead(block.number()))?;
+            if finalized == block.hash {
+                return Ok(None);
+            }
             return Err(BlockRejected::ConflictsWithFinalized {
                 number: block.number(),
                 finalized,
@@ -298,7 +304,7 @@ impl Chain {
             rates: rate_entries(&env),
         });
         tree.insert(pending.clone());
-        Ok(pending)
+        Ok(Some(pending))
     }
 
     /// Commits a finalized block as the new stored head — executing it first if this node
@@ -330,7 +336,12 @@ impl Chain {
             });
         }
         drop(reader);
-        let pending = self.validate_locked(&mut tree, block)?;
+        let pending = self
+            .validate_locked(&mut tree, block)?
+            .ok_or(FinalityError::NotNext {
+                number: block.number(),
+                head,
+            })?;
         let mut writer = self.store.begin_block()?;
         writer.apply_state(block.number(), &pending.changes)?;
         let root = writer.state_root()?;
@@ -464,4 +475,38 @@ fn first_difference(claimed: &Header, computed: &Header) -> BlockRejected {
             computed,
         },
     )
+}
+
+impl From<FinalityError> for ExecutionError {
+    fn from(err: FinalityError) -> Self {
+        match err {
+            FinalityError::Rejected(reason) => Self::Invalid(reason.to_string()),
+            FinalityError::UnknownParent(parent) => Self::UnknownParent(parent),
+            other @ (FinalityError::NotNext { .. } | FinalityError::Chain(_)) => {
+                Self::Fatal(other.to_string())
+            }
+        }
+    }
+}
+
+impl BlockExecution for Chain {
+    fn build_on(&self, parent: B256, timestamp: u64) -> Result<SealedBlock, ExecutionError> {
+        Ok(Chain::build_on(self, parent, timestamp)?
+            .executed
+            .block
+            .clone())
+    }
+
+    fn validate(&self, block: &SealedBlock) -> Result<(), ExecutionError> {
+        Ok(Chain::validate(self, block)?)
+    }
+
+    fn finalize(&self, block: &SealedBlock) -> Result<(), ExecutionError> {
+        Chain::finalize(self, block)?;
+        Ok(())
+    }
+
+    fn genesis(&self) -> SealedBlock {
+        self.genesis.clone()
+    }
 }

@@ -142,6 +142,7 @@ impl Node {
             executor,
             contracts: contracts.clone(),
             pending: Default::default(),
+            genesis: genesis.clone(),
         });
         let mode = match (config.mining.manual, config.mining.block_time) {
             (true, _) => MiningMode::Manual,

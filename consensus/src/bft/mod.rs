@@ -7,6 +7,7 @@ mod block;
 mod digest;
 pub mod engine;
 mod execution;
+pub mod keys;
 
 pub use app::{App, MAX_CLOCK_DRIFT};
 pub use block::{Block, BlockCodec};

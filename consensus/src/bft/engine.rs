@@ -66,8 +66,6 @@ pub mod channel {
     pub const BLOCKS: u64 = 3;
     /// marshal's block backfill.
     pub const BACKFILL: u64 = 4;
-    /// Transaction gossip.
-    pub const TRANSACTIONS: u64 = 5;
 }
 
 /// Timing and sizes of the engine (`[consensus]` in the node's configuration).
@@ -146,11 +144,6 @@ fn scheme(config: &EngineConfig) -> Result<Scheme, EngineError> {
 /// The namespace consensus signatures are made in.
 pub fn consensus_namespace(namespace: &[u8]) -> Vec<u8> {
     [namespace, b"_CONSENSUS"].concat()
-}
-
-/// The namespace of p2p handshakes.
-pub fn p2p_namespace(namespace: &[u8]) -> Vec<u8> {
-    [namespace, b"_P2P"].concat()
 }
 
 /// The largest message any channel of the engine sends with `validators` voters: every node

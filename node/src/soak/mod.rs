@@ -239,11 +239,13 @@ pub fn run(
         )
         .await;
         load.stop().await;
-        let (samples, committed) = sampled?;
-        let submitted = samples
-            .iter()
-            .map(|s| (s.submitted_per_sec * params.sample_every.as_secs_f64()).round() as u64)
-            .sum();
+        let (
+            samples,
+            Totals {
+                committed,
+                submitted,
+            },
+        ) = sampled?;
         let errors = samples.iter().map(|s| s.errors).sum();
         Ok(SoakReport {
             plateau: judge(&samples, params.max_growth_pct),
@@ -282,8 +284,15 @@ fn check(params: &SoakParams) -> Result<(), SoakError> {
     Ok(())
 }
 
+/// Transactions over the whole run.
+#[derive(Default)]
+struct Totals {
+    committed: u64,
+    submitted: u64,
+}
+
 /// Takes a sample every `sample_every` until the run's duration is over; returns the
-/// samples and the transactions committed meanwhile.
+/// samples and the transactions committed and accepted meanwhile.
 async fn sample_until(
     params: &SoakParams,
     node: &mut NodeProcess,
@@ -291,11 +300,11 @@ async fn sample_until(
     stats: &Stats,
     head: &AtomicU64,
     on_sample: &mut impl FnMut(&Sample),
-) -> Result<(Vec<Sample>, u64), SoakError> {
+) -> Result<(Vec<Sample>, Totals), SoakError> {
     let started = Instant::now();
     let mut last_head = quantity(&control.call("eth_blockNumber", json!([])).await?)?;
     head.store(last_head, std::sync::atomic::Ordering::Relaxed);
-    let mut committed_total = 0;
+    let mut totals = Totals::default();
     let mut samples = Vec::new();
     let mut last_at = Instant::now();
     let mut ticker = tokio::time::interval_at(
@@ -310,7 +319,8 @@ async fn sample_until(
         let committed = committed_between(control, last_head, now_head).await?;
         head.store(now_head, std::sync::atomic::Ordering::Relaxed);
         last_head = now_head;
-        committed_total += committed;
+        totals.committed += committed;
+        totals.submitted += window.submitted;
         let secs = last_at.elapsed().as_secs_f64().max(f64::EPSILON);
         last_at = Instant::now();
         let sample = Sample {
@@ -332,7 +342,7 @@ async fn sample_until(
         on_sample(&sample);
         samples.push(sample);
     }
-    Ok((samples, committed_total))
+    Ok((samples, totals))
 }
 
 /// Transactions in blocks `after + 1 ..= head`, read in one batch request.

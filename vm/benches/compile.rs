@@ -14,7 +14,7 @@
 //! `cargo bench -p supervm-vm --bench compile`; results in docs/benchmarks.md.
 
 #[allow(dead_code)]
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::{

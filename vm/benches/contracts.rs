@@ -8,7 +8,7 @@
 //!
 //! `cargo bench -p supervm-vm --bench contracts`; results in docs/benchmarks.md.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;

@@ -12,7 +12,10 @@ use supervm_node::{
     Node, NodeConfig,
 };
 
-use crate::soak::{self, SoakArgs};
+use crate::{
+    soak::{self, SoakArgs},
+    testnet,
+};
 use supervm_oracle_feeder::{load_signer, process_env, Feeder, FeederConfig, SystemClock};
 
 /// SuperVM: an Ethereum-compatible node where gas can be paid in any registered token.
@@ -37,6 +40,58 @@ enum Command {
     /// Measure the node's performance (see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Manage a node's ed25519 key (validator vote and p2p identity; see docs/network.md).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// A local network of validators and followers on 127.0.0.1 (see docs/network.md).
+    #[command(subcommand)]
+    Testnet(TestnetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create a key file (mode 0600, never overwritten) and print its public key.
+    Generate {
+        /// The key file to create.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TestnetCommand {
+    /// Write keys, a genesis with the validator set, one configuration per node and
+    /// DIR/testnet.json.
+    Init(TestnetInitArgs),
+    /// Start every node of DIR with prefixed logs; Ctrl-C stops them all.
+    Run {
+        /// The directory `testnet init` wrote.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct TestnetInitArgs {
+    /// Validators (voting nodes).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=100))]
+    validators: u64,
+    /// Followers (nodes that verify and execute finalized blocks without voting).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=100))]
+    followers: u64,
+    /// Directory to create the testnet in.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// First port: node N uses BASE+4N (JSON-RPC), +1 (gRPC), +2 (metrics), +3 (p2p);
+    /// 0 picks free ports.
+    #[arg(long, default_value_t = 8545)]
+    base_port: u16,
+    /// Chain id.
+    #[arg(long, default_value_t = supervm_primitives::chain_spec::DEV_CHAIN_ID)]
+    chain_id: u64,
+    /// Target time between blocks, milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    block_time_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,6 +272,12 @@ pub enum Task {
         /// CSV file.
         out: Option<PathBuf>,
     },
+    /// `key generate`.
+    KeyGenerate(PathBuf),
+    /// `testnet init`.
+    TestnetInit(testnet::InitParams),
+    /// `testnet run`.
+    TestnetRun(PathBuf),
 }
 
 impl Cli {
@@ -239,6 +300,18 @@ impl Cli {
                 let (params, out) = args.params()?;
                 Ok(Task::BenchSoak { params, out })
             }
+            Command::Key(KeyCommand::Generate { out }) => Ok(Task::KeyGenerate(out.clone())),
+            Command::Testnet(TestnetCommand::Init(args)) => {
+                Ok(Task::TestnetInit(testnet::InitParams {
+                    validators: args.validators as usize,
+                    followers: args.followers as usize,
+                    dir: args.dir.clone(),
+                    base_port: args.base_port,
+                    chain_id: args.chain_id,
+                    block_time_ms: args.block_time_ms,
+                }))
+            }
+            Command::Testnet(TestnetCommand::Run { dir }) => Ok(Task::TestnetRun(dir.clone())),
         }
     }
 
@@ -280,7 +353,10 @@ impl Cli {
                 }
                 Ok(config)
             }
-            Command::OracleFeeder(_) | Command::Bench(_) => {
+            Command::OracleFeeder(_)
+            | Command::Bench(_)
+            | Command::Key(_)
+            | Command::Testnet(_) => {
                 anyhow::bail!("this command does not run a node")
             }
         }
@@ -292,6 +368,16 @@ pub async fn run(task: Task) -> anyhow::Result<()> {
     match task {
         Task::Node(config) => run_node(*config).await,
         Task::Feeder(config) => run_feeder(*config).await,
+        Task::KeyGenerate(out) => run_key_generate(&out),
+        Task::TestnetInit(params) => run_testnet_init(&params),
+        Task::TestnetRun(dir) => {
+            testnet::run(&dir, async {
+                if let Err(err) = wait_for_signal().await {
+                    tracing::error!(%err, "cannot wait for Ctrl-C");
+                }
+            })
+            .await
+        }
         Task::BenchExec { params, json } => {
             tokio::task::spawn_blocking(move || run_exec_bench(&params, json)).await?
         }
@@ -468,9 +554,50 @@ async fn run_feeder(config: FeederConfig) -> anyhow::Result<()> {
 async fn run_node(config: NodeConfig) -> anyhow::Result<()> {
     let node = Node::launch(config).await.context("starting the node")?;
     print_banner(&node);
-    wait_for_signal().await?;
+    let failed = tokio::select! {
+        signal = wait_for_signal() => {
+            signal?;
+            false
+        }
+        () = node.consensus_failed() => true,
+    };
     tracing::info!("shutting down");
     node.stop().await;
+    anyhow::ensure!(!failed, "the consensus engine stopped; see the log above");
+    Ok(())
+}
+
+/// `supervm key generate`.
+fn run_key_generate(out: &std::path::Path) -> anyhow::Result<()> {
+    let public = supervm_consensus::bft::keys::generate(out)
+        .with_context(|| format!("creating the key file {}", out.display()))?;
+    println!("Key file:   {}", out.display());
+    println!(
+        "Public key: {}",
+        supervm_consensus::bft::keys::public_key_bytes(&public)
+    );
+    Ok(())
+}
+
+/// `supervm testnet init`.
+fn run_testnet_init(params: &testnet::InitParams) -> anyhow::Result<()> {
+    let net = testnet::init(params)?;
+    println!(
+        "Testnet of chain {} in {}",
+        net.chain_id,
+        params.dir.display()
+    );
+    for node in &net.nodes {
+        println!(
+            "  {:<12} {:<9} RPC {}  p2p {}",
+            node.name, node.role, node.rpc, node.p2p
+        );
+    }
+    println!("Genesis: {}", net.genesis.display());
+    println!(
+        "Start it with: supervm testnet run --dir {}",
+        params.dir.display()
+    );
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 mod cli;
 mod soak;
+mod testnet;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;

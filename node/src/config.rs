@@ -38,6 +38,133 @@ pub struct NodeConfig {
     pub execution: ExecutionConfig,
     /// Development accounts.
     pub dev: DevConfig,
+    /// Who produces blocks: the dev sealer, or this node as a validator or follower of a
+    /// BFT network.
+    pub consensus: ConsensusConfig,
+    /// The peer-to-peer network of validators and followers.
+    pub p2p: P2pConfig,
+}
+
+/// How this node takes part in block production.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsensusMode {
+    /// One node seals every block itself (`supervm dev`).
+    #[default]
+    Dev,
+    /// Proposes, votes on and finalizes blocks with the genesis validator set.
+    Validator,
+    /// Verifies the validators' certificates and executes finalized blocks, without voting.
+    Follower,
+}
+
+/// `[consensus]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    /// `dev`, `validator` or `follower`.
+    pub mode: ConsensusMode,
+    /// This node's ed25519 key file (`supervm key generate`); required outside dev mode.
+    pub key_file: Option<PathBuf>,
+    /// Target time between blocks, milliseconds.
+    pub block_time_ms: u64,
+    /// How long a view waits for its leader's proposal, milliseconds.
+    pub leader_timeout_ms: u64,
+    /// How long a view waits for a notarization once the proposal is in, milliseconds.
+    pub certification_timeout_ms: u64,
+    /// How often a timed-out view's vote to skip it is sent again, milliseconds.
+    pub timeout_retry_ms: u64,
+    /// After how long without progress an inactive leader's views are skipped at once,
+    /// milliseconds.
+    pub skip_timeout_ms: u64,
+    /// How long a request for a missing block or certificate waits for one peer,
+    /// milliseconds.
+    pub fetch_timeout_ms: u64,
+    /// Threads of the consensus runtime (network, votes, storage of the engine).
+    pub threads: usize,
+}
+
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        Self {
+            mode: ConsensusMode::Dev,
+            key_file: None,
+            block_time_ms: 1000,
+            leader_timeout_ms: 2000,
+            certification_timeout_ms: 3000,
+            timeout_retry_ms: 5000,
+            skip_timeout_ms: 10_000,
+            fetch_timeout_ms: 2000,
+            threads: 2,
+        }
+    }
+}
+
+impl ConsensusConfig {
+    /// Checks what the engine cannot run with, naming the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.mode != ConsensusMode::Dev && self.key_file.is_none() {
+            return Err(
+                "[consensus] key_file is required for a validator or follower: create one with \
+                 `supervm key generate --out FILE`"
+                    .into(),
+            );
+        }
+        if self.block_time_ms == 0 || self.leader_timeout_ms == 0 || self.timeout_retry_ms == 0 {
+            return Err(
+                "[consensus] block_time_ms, leader_timeout_ms and timeout_retry_ms must be positive"
+                    .into(),
+            );
+        }
+        if self.certification_timeout_ms <= self.leader_timeout_ms {
+            return Err(format!(
+                "[consensus] certification_timeout_ms ({}) must be above leader_timeout_ms ({})",
+                self.certification_timeout_ms, self.leader_timeout_ms
+            ));
+        }
+        if self.skip_timeout_ms <= self.certification_timeout_ms
+            || self.skip_timeout_ms <= self.timeout_retry_ms
+        {
+            return Err(format!(
+                "[consensus] skip_timeout_ms ({}) must be above certification_timeout_ms ({}) and \
+                 timeout_retry_ms ({})",
+                self.skip_timeout_ms, self.certification_timeout_ms, self.timeout_retry_ms
+            ));
+        }
+        if self.fetch_timeout_ms == 0 || self.threads == 0 {
+            return Err("[consensus] fetch_timeout_ms and threads must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// `[p2p]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pConfig {
+    /// Where this node accepts connections from other nodes.
+    pub listen: std::net::SocketAddr,
+    /// Every other validator and follower: its public key and address.
+    pub peers: Vec<PeerConfig>,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        Self {
+            listen: std::net::SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 30303),
+            peers: Vec::new(),
+        }
+    }
+}
+
+/// One entry of `[p2p] peers`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The peer's ed25519 public key (32 bytes, hex).
+    pub public_key: alloy_primitives::B256,
+    /// Where it listens (`IP:PORT`).
+    pub address: std::net::SocketAddr,
 }
 
 /// `[chain]`
@@ -461,6 +588,35 @@ mod tests {
         );
     }
 
+    #[test]
+    fn consensus_settings_the_engine_cannot_run_with_are_named() {
+        assert_eq!(ConsensusConfig::default().validate(), Ok(()));
+        let config = NodeConfig::from_toml("[consensus]\nmode = \"validator\"\n").unwrap();
+        let err = config.consensus.validate().unwrap_err();
+        assert!(err.contains("key_file is required"), "{err}");
+        let config = ConsensusConfig {
+            certification_timeout_ms: 2000,
+            ..ConsensusConfig::default()
+        };
+        let err = config.validate().unwrap_err();
+        assert!(
+            err.contains("certification_timeout_ms (2000) must be above"),
+            "{err}"
+        );
+        let config = ConsensusConfig {
+            skip_timeout_ms: 3000,
+            ..ConsensusConfig::default()
+        };
+        assert!(config.validate().unwrap_err().contains("skip_timeout_ms"));
+        let err = NodeConfig::from_toml("[consensus]\nmode = \"miner\"\n").unwrap_err();
+        assert!(err.contains("miner"), "{err}");
+        let err = NodeConfig::from_toml(
+            "[p2p]\npeers = [{ public_key = \"0x12\", address = \"1.2.3.4:5\" }]\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("public_key") || err.contains("0x12"), "{err}");
+    }
+
     /// Every config field is documented in docs/configuration.md.
     #[test]
     fn every_field_is_documented() {
@@ -487,6 +643,7 @@ mod tests {
             "storage.data_dir",
             "miner.block_time",
             "miner.accepted_tokens",
+            "consensus.key_file",
         ] {
             let field = optional.split('.').nth(1).unwrap_or_default();
             if !doc.contains(&format!("`{field}`")) {

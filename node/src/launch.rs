@@ -9,7 +9,10 @@ use std::{
 
 use parking_lot::RwLock;
 use prometheus_client::registry::Registry;
-use supervm_consensus::{DevSealer, MiningMode, SystemClock};
+use supervm_consensus::{
+    bft::network::{self as bft_network, NetworkHandle},
+    DevSealer, MiningMode, SystemClock,
+};
 use supervm_primitives::{ChainSpec, ChainSpecError};
 use supervm_rpc::{RpcContext, RpcMetrics, RpcServer, RpcServerConfig};
 use supervm_storage::{StorageError, Store};
@@ -22,7 +25,7 @@ use tokio::{
 
 use crate::{
     chain::Chain,
-    config::NodeConfig,
+    config::{ConsensusMode, NodeConfig},
     dev_accounts::{derive_dev_accounts, DevAccount},
     metrics::{self, NodeMetrics},
 };
@@ -33,6 +36,10 @@ use crate::{
 /// than this many blocks behind is told so: a WebSocket subscription is closed, a gRPC stream
 /// catches up from storage.
 const NEW_BLOCK_EVENTS: usize = 128;
+
+/// Submitted transactions queued for gossip; a burst larger than this is sent only to the
+/// pool of the node that received it (it still reaches a block when that node leads).
+const GOSSIP_QUEUE: usize = 16_384;
 
 /// Why the node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +78,9 @@ pub enum NodeError {
     /// The dev accounts could not be derived.
     #[error("{0}")]
     DevAccounts(String),
+    /// The consensus engine or p2p network could not start.
+    #[error("consensus: {0}")]
+    Consensus(#[from] supervm_consensus::bft::engine::EngineError),
 }
 
 /// A running node.
@@ -85,6 +95,7 @@ pub struct Node {
     dev_accounts: Vec<DevAccount>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    network: Option<NetworkHandle>,
     _temp_dir: Option<tempfile::TempDir>,
 }
 
@@ -144,22 +155,48 @@ impl Node {
             pending: Default::default(),
             genesis: genesis.clone(),
         });
-        let mode = match (config.mining.manual, config.mining.block_time) {
-            (true, _) => MiningMode::Manual,
-            (false, Some(secs)) => MiningMode::Interval(Duration::from_secs(secs.max(1))),
-            (false, None) => MiningMode::Automine,
-        };
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (sealer, sealer_handle) =
-            DevSealer::new(chain.clone(), pool.clone(), SystemClock, mode);
-        let mut tasks = vec![tokio::spawn(sealer.run(shutdown_rx.clone()))];
+        let (submitted, _) = broadcast::channel(GOSSIP_QUEUE);
+        let mut tasks = Vec::new();
+        let (sealer, network, status) = if config.consensus.mode == ConsensusMode::Dev {
+            let mode = match (config.mining.manual, config.mining.block_time) {
+                (true, _) => MiningMode::Manual,
+                (false, Some(secs)) => MiningMode::Interval(Duration::from_secs(secs.max(1))),
+                (false, None) => MiningMode::Automine,
+            };
+            let (sealer, sealer_handle) =
+                DevSealer::new(chain.clone(), pool.clone(), SystemClock, mode);
+            tasks.push(tokio::spawn(sealer.run(shutdown_rx.clone())));
+            (Some(sealer_handle), None, None)
+        } else {
+            let network_config = crate::network::network_config(
+                &config,
+                &spec,
+                &data_dir,
+                chain.executor.threads(),
+            )?;
+            tracing::info!(
+                mode = crate::network::mode_name(config.consensus.mode),
+                listen = %network_config.listen,
+                peers = network_config.peers.len(),
+                validators = network_config.engine.validators.len(),
+                "starting consensus"
+            );
+            let status = network_config.engine.status.clone();
+            status.committed(store.reader()?.head_number());
+            let handle = bft_network::spawn(network_config, chain.clone(), submitted.subscribe())?;
+            (None, Some(handle), Some(status))
+        };
 
         let rpc_addr = SocketAddr::new(config.rpc.addr, config.rpc.port);
         let context = RpcContext {
             spec: spec.clone(),
             store,
             pool: pool.clone(),
-            sealer: sealer_handle,
+            sealer,
+            consensus_mode: crate::network::mode_name(config.consensus.mode),
+            consensus: status,
+            submitted,
             signers: dev_accounts.iter().map(|a| a.signer.clone()).collect(),
             events,
             beneficiary: config.mining.beneficiary,
@@ -222,7 +259,11 @@ impl Node {
 
         let metrics_addr = if config.metrics.enabled {
             let addr = SocketAddr::new(config.metrics.addr, config.metrics.port);
-            let sampled = metrics::Sampled { pool, contracts };
+            let sampled = metrics::Sampled {
+                pool,
+                contracts,
+                consensus: network.as_ref().map(NetworkHandle::metrics),
+            };
             let (bound, task) = metrics::serve(addr, registry, node_metrics, sampled, shutdown_rx)
                 .await
                 .map_err(|source| NodeError::Bind { addr, source })?;
@@ -242,6 +283,7 @@ impl Node {
             dev_accounts,
             shutdown,
             tasks,
+            network,
             _temp_dir: temp_dir,
         })
     }
@@ -287,10 +329,30 @@ impl Node {
         &self.dev_accounts
     }
 
+    /// Resolves when the consensus engine stopped by itself (a fatal error: the node should
+    /// exit); never in dev mode.
+    pub async fn consensus_failed(&self) {
+        match &self.network {
+            Some(network) => {
+                while !network.is_finished() {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+
     /// Stops every service and waits for them; the store is closed when this returns.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         self.rpc.stop().await;
+        if let Some(network) = self.network {
+            match tokio::task::spawn_blocking(move || network.stop()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::error!(%err, "the consensus engine stopped with an error"),
+                Err(err) => tracing::error!(%err, "cannot stop the consensus engine"),
+            }
+        }
         for task in self.tasks {
             let _ = task.await;
         }

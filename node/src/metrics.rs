@@ -114,6 +114,8 @@ pub struct Sampled {
     pub pool: Arc<TxPool>,
     /// The contract runtime, for its module cache.
     pub contracts: Arc<ContractRuntime>,
+    /// The consensus engine's own metrics (validator and follower modes).
+    pub consensus: Option<supervm_consensus::bft::network::ConsensusMetrics>,
 }
 
 struct MetricsState {
@@ -162,14 +164,20 @@ async fn render(State(state): State<Arc<MetricsState>>) -> impl IntoResponse {
     state.metrics.refresh(&state.sources);
     let mut body = String::new();
     match encode(&mut body, &state.registry) {
-        Ok(()) => (
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            body,
-        )
-            .into_response(),
+        Ok(()) => {
+            if let Some(consensus) = &state.sources.consensus {
+                let at = body.rfind("# EOF").unwrap_or(body.len());
+                body.insert_str(at, &consensus.text());
+            }
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )],
+                body,
+            )
+                .into_response()
+        }
         Err(err) => (
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             err.to_string(),

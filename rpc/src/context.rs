@@ -25,8 +25,15 @@ pub struct RpcContext {
     pub store: Store,
     /// The transaction pool.
     pub pool: Arc<TxPool>,
-    /// Asks the sealer for blocks (`evm_mine`).
-    pub sealer: SealerHandle,
+    /// Asks the dev sealer for blocks (`evm_mine`); `None` when consensus decides blocks.
+    pub sealer: Option<SealerHandle>,
+    /// How blocks are made here (`dev`, `validator`, `follower`), for error messages.
+    pub consensus_mode: &'static str,
+    /// The consensus engine's status (`None` in dev mode).
+    pub consensus: Option<Arc<supervm_consensus::bft::status::ConsensusStatus>>,
+    /// Transactions clients submitted and the pool admitted, raw, for gossip to the other
+    /// nodes of a network (no receiver in dev mode).
+    pub submitted: broadcast::Sender<alloy_primitives::Bytes>,
     /// Unlocked development accounts for `eth_sendTransaction` / `eth_accounts`.
     pub signers: Vec<PrivateKeySigner>,
     /// Committed blocks, for subscriptions.

@@ -23,8 +23,14 @@ pub(crate) struct Evm {
 #[jsonrpsee::core::async_trait]
 impl EvmApiServer for Evm {
     async fn mine(&self, timestamp: Option<U64>) -> RpcResult<String> {
-        self.ctx
-            .sealer
+        let sealer = self.ctx.sealer.as_ref().ok_or_else(|| {
+            RpcError::Server(format!(
+                "evm_mine is only available in dev mode: this node runs as a {}, and blocks \
+                 are produced by the validators' consensus",
+                self.ctx.consensus_mode
+            ))
+        })?;
+        sealer
             .mine(timestamp.map(|t| t.to::<u64>()))
             .await
             .map_err(|err| RpcError::Internal(err.to_string()))?;

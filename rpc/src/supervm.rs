@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use alloy_eips::BlockNumberOrTag;
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256, U64};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use serde::Serialize;
 use supervm_gas::Rate;
@@ -157,6 +157,44 @@ fn token_prices(reader: &Reader) -> Result<Vec<TokenPriceJson>, RpcError> {
         .collect())
 }
 
+/// `supervm_consensus`: what this node's consensus engine is doing.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsensusJson {
+    /// `dev`, `validator` or `follower`.
+    pub mode: &'static str,
+    /// This node's ed25519 public key (absent in dev mode).
+    pub public_key: Option<B256>,
+    /// The genesis validator set (empty in dev mode).
+    pub validators: Vec<B256>,
+    /// The latest view this node saw a proposal for.
+    pub view: U64,
+    /// That view's leader.
+    pub leader: Option<B256>,
+    /// The last block this node committed (final outside dev mode).
+    pub finalized: U64,
+    /// The highest finalized block the network has shown this node.
+    pub network_finalized: U64,
+    /// Peers heard from, with the height and view they last announced.
+    pub peers: Vec<ConsensusPeerJson>,
+}
+
+/// One peer of [`ConsensusJson`].
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsensusPeerJson {
+    /// Its public key.
+    pub public_key: B256,
+    /// Whether it votes.
+    pub validator: bool,
+    /// The finalized height it announced.
+    pub height: U64,
+    /// The view it announced.
+    pub view: U64,
+    /// Milliseconds since it last announced.
+    pub last_seen_ms: U64,
+}
+
 /// `supervm_*`.
 #[rpc(server, namespace = "supervm")]
 pub trait SupervmApi {
@@ -170,6 +208,10 @@ pub trait SupervmApi {
     /// newest report and feed status.
     #[method(name = "tokenPrices")]
     async fn token_prices(&self) -> RpcResult<Vec<TokenPriceJson>>;
+    /// The consensus engine's state: role, validator set, view and leader, finalized heights,
+    /// peers.
+    #[method(name = "consensus")]
+    async fn consensus(&self) -> RpcResult<ConsensusJson>;
     /// The fee-token rates that priced a block.
     #[method(name = "rateSnapshot")]
     async fn rate_snapshot(
@@ -215,6 +257,46 @@ impl SupervmApiServer for Supervm {
                 }))
             })
             .await?)
+    }
+
+    async fn consensus(&self) -> RpcResult<ConsensusJson> {
+        let head = self
+            .ctx
+            .read(|_, reader| Ok::<_, RpcError>(reader.head_number()))
+            .await?;
+        let Some(status) = &self.ctx.consensus else {
+            return Ok(ConsensusJson {
+                mode: self.ctx.consensus_mode,
+                public_key: None,
+                validators: Vec::new(),
+                view: U64::ZERO,
+                leader: None,
+                finalized: U64::from(head),
+                network_finalized: U64::from(head),
+                peers: Vec::new(),
+            });
+        };
+        let snapshot = status.snapshot();
+        Ok(ConsensusJson {
+            mode: snapshot.role,
+            public_key: Some(snapshot.public_key),
+            validators: snapshot.validators,
+            view: U64::from(snapshot.view),
+            leader: snapshot.leader,
+            finalized: U64::from(head),
+            network_finalized: U64::from(snapshot.network_finalized.max(head)),
+            peers: snapshot
+                .peers
+                .into_iter()
+                .map(|peer| ConsensusPeerJson {
+                    public_key: peer.public_key,
+                    validator: peer.validator,
+                    height: U64::from(peer.height),
+                    view: U64::from(peer.view),
+                    last_seen_ms: U64::from(peer.last_seen.as_millis() as u64),
+                })
+                .collect(),
+        })
     }
 
     fn system_contracts(&self) -> RpcResult<SystemContractsJson> {

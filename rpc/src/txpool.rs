@@ -10,7 +10,7 @@ use alloy_serde::{OtherFields, WithOtherFields};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use serde::{Deserialize, Serialize};
 use supervm_primitives::FeeToken;
-use supervm_txpool::{AcceptedTokens, PoolContent, PooledTx};
+use supervm_txpool::{AcceptedTokens, BlockFilter, PoolContent, PooledTx};
 
 use crate::{
     context::RpcContext,
@@ -137,9 +137,15 @@ pub(crate) struct Txpool {
     pub ctx: Arc<RpcContext>,
 }
 
-fn pool_transaction(tx: &PooledTx) -> PoolTransaction {
+/// A pooled transaction with its fee token and, when this node's miner policy keeps it out
+/// of this node's blocks at the next block's base fee, why (`minerPolicy`): it then waits for
+/// another validator's block or a policy change.
+fn pool_transaction(tx: &PooledTx, filter: &BlockFilter<'_>) -> PoolTransaction {
     let mut other = OtherFields::default();
     other.insert("feeToken".into(), serde_json::json!(tx.fee_token.address()));
+    if let Err(skip) = filter.check(tx, tx.fee_token) {
+        other.insert("minerPolicy".into(), serde_json::json!(skip.to_string()));
+    }
     WithOtherFields {
         inner: rpc_transaction(&tx.tx, None),
         other,
@@ -157,9 +163,9 @@ fn group<T>(txs: &[Arc<PooledTx>], f: impl Fn(&PooledTx) -> T) -> BTreeMap<Addre
     grouped
 }
 
-fn by_nonce(txs: &[Arc<PooledTx>]) -> ByNonce<PoolTransaction> {
+fn by_nonce(txs: &[Arc<PooledTx>], filter: &BlockFilter<'_>) -> ByNonce<PoolTransaction> {
     txs.iter()
-        .map(|tx| (tx.nonce().to_string(), pool_transaction(tx)))
+        .map(|tx| (tx.nonce().to_string(), pool_transaction(tx, filter)))
         .collect()
 }
 
@@ -205,18 +211,24 @@ impl TxpoolApiServer for Txpool {
                 reason: d.reason.to_string(),
             })
             .collect();
+        let policy = self.ctx.policy.read().clone();
+        let env = self.ctx.pool.env();
+        let filter = BlockFilter::new(&policy, env.block_gas_limit, env.base_fee);
         Ok(ContentJson {
-            pending: group(&pending, pool_transaction),
-            queued: group(&queued, pool_transaction),
+            pending: group(&pending, |tx| pool_transaction(tx, &filter)),
+            queued: group(&queued, |tx| pool_transaction(tx, &filter)),
             dropped,
         })
     }
 
     fn content_from(&self, address: Address) -> RpcResult<ContentFromJson> {
         let PoolContent { pending, queued } = self.ctx.pool.content_from(&address);
+        let policy = self.ctx.policy.read().clone();
+        let env = self.ctx.pool.env();
+        let filter = BlockFilter::new(&policy, env.block_gas_limit, env.base_fee);
         Ok(ContentFromJson {
-            pending: by_nonce(&pending),
-            queued: by_nonce(&queued),
+            pending: by_nonce(&pending, &filter),
+            queued: by_nonce(&queued, &filter),
         })
     }
 

@@ -58,6 +58,38 @@ pub enum Skip {
     ShareCapReached(FeeToken),
 }
 
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = |token: &FeeToken| match token {
+            FeeToken::Native => "the native coin".to_string(),
+            FeeToken::Token(address) => format!("fee token {address}"),
+        };
+        match self {
+            Self::TokenNotAccepted(token) => {
+                write!(
+                    f,
+                    "{} is not accepted by this node's miner policy",
+                    name(token)
+                )
+            }
+            Self::TipBelowMinimum {
+                token,
+                tip,
+                minimum,
+            } => write!(
+                f,
+                "tip of {tip} wei per gas is below this node's minimum of {minimum} for {}",
+                name(token)
+            ),
+            Self::ShareCapReached(token) => write!(
+                f,
+                "{} has reached its share cap in this node's blocks",
+                name(token)
+            ),
+        }
+    }
+}
+
 impl MinerPolicy {
     /// Whether `token` is accepted.
     pub fn accepts(&self, token: FeeToken) -> bool {

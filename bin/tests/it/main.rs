@@ -24,6 +24,7 @@ mod grpc;
 mod hardening;
 mod metrics;
 mod mining;
+mod network;
 mod oracle;
 mod restart;
 mod soak;

@@ -16,7 +16,7 @@ use commonware_runtime::{Clock, Metrics, Spawner};
 use futures::StreamExt;
 use supervm_primitives::SealedBlock;
 
-use super::{Block, BlockExecution, Digest, ExecutionError};
+use super::{keys, status::ConsensusStatus, Block, BlockExecution, Digest, ExecutionError};
 
 /// How far ahead of this node's clock a proposal's timestamp may be before the node waits
 /// for its clock to catch up (instead of voting).
@@ -27,6 +27,8 @@ pub struct App<X> {
     execution: Arc<X>,
     /// Target time between a parent and its child (the proposer's pacing).
     block_time: Duration,
+    /// Where the views and leaders of proposals are recorded.
+    status: Arc<ConsensusStatus>,
 }
 
 impl<X> Clone for App<X> {
@@ -34,17 +36,26 @@ impl<X> Clone for App<X> {
         Self {
             execution: self.execution.clone(),
             block_time: self.block_time,
+            status: self.status.clone(),
         }
     }
 }
 
 impl<X: BlockExecution> App<X> {
     /// An application over `execution`, proposing one block per `block_time`.
-    pub fn new(execution: Arc<X>, block_time: Duration) -> Self {
+    pub fn new(execution: Arc<X>, block_time: Duration, status: Arc<ConsensusStatus>) -> Self {
         Self {
             execution,
             block_time,
+            status,
         }
+    }
+
+    fn observe(&self, context: &Context<Digest, ed25519::PublicKey>) {
+        self.status.observe_view(
+            context.round.view().get(),
+            keys::public_key_bytes(&context.leader),
+        );
     }
 
     /// Runs `work` on the runtime's blocking pool.
@@ -140,10 +151,11 @@ where
 
     async fn propose(
         &mut self,
-        (runtime, _context): (E, Self::Context),
+        (runtime, context): (E, Self::Context),
         mut ancestry: impl Ancestry<Block>,
         _input: (),
     ) -> Option<Digested<Block>> {
+        self.observe(&context);
         let parent = ancestry.next().await?;
         if let Err(reason) = self
             .execute_with_ancestors(&runtime, parent.clone(), &mut ancestry)
@@ -182,9 +194,10 @@ where
 
     async fn verify(
         &mut self,
-        (runtime, _context): (E, Self::Context),
+        (runtime, context): (E, Self::Context),
         mut ancestry: impl Ancestry<Block>,
     ) -> bool {
+        self.observe(&context);
         let Some(block) = ancestry.next().await else {
             return futures::future::pending().await;
         };

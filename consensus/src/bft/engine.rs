@@ -35,7 +35,7 @@ use commonware_utils::{Acknowledgement, NZUsize, NonZeroDuration, NZU64};
 use futures::{channel::mpsc, StreamExt};
 use rand_core::CryptoRng;
 
-use super::{App, Block, BlockCodec, BlockExecution, Digest};
+use super::{status::ConsensusStatus, App, Block, BlockCodec, BlockExecution, Digest};
 
 /// One registered p2p channel: where to send and where to receive.
 pub type Channel<S, R> = (S, R);
@@ -95,6 +95,8 @@ pub struct EngineConfig {
     pub view_retention: u64,
     /// Prefix of every storage partition (distinct per node in a shared simulation store).
     pub partition_prefix: String,
+    /// Where the engine reports views, leaders and heights.
+    pub status: Arc<ConsensusStatus>,
 }
 
 /// Why the engine could not start.
@@ -289,11 +291,17 @@ where
     let marshal = marshal.start(Finalizations(updates), buffer, resolver);
     let finalizer = {
         let execution = execution.clone();
+        let status = config.status.clone();
         context.child("finalizer").spawn(move |context| async move {
             while let Some(update) = finalized.next().await {
-                let Update::Block(block, ack) = update else {
-                    continue;
+                let (block, ack) = match update {
+                    Update::Block(block, ack) => (block, ack),
+                    Update::Tip(_, height, _) => {
+                        status.observe_network(height.get());
+                        continue;
+                    }
                 };
+                let height = block.inner().0.number();
                 let execution = execution.clone();
                 let sealed = block.inner().0.clone();
                 let committed = context
@@ -302,7 +310,10 @@ where
                     .spawn(move |_| async move { execution.finalize(&sealed) })
                     .await;
                 match committed {
-                    Ok(Ok(())) => ack.acknowledge(),
+                    Ok(Ok(())) => {
+                        ack.acknowledge();
+                        status.committed(height);
+                    }
                     Ok(Err(err)) => {
                         tracing::error!(error = %err, "cannot commit a finalized block; stopping");
                         return;
@@ -316,7 +327,7 @@ where
         })
     };
 
-    let app = App::new(execution, config.block_time);
+    let app = App::new(execution, config.block_time, config.status.clone());
     let inline = Inline::new(context.child("application"), app, marshal_mailbox, epocher);
     let engine = simplex::Engine::new(
         context.child("engine"),

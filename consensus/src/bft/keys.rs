@@ -8,6 +8,24 @@ use commonware_codec::{DecodeExt, Encode};
 use commonware_cryptography::{ed25519, Signer};
 use commonware_math::algebra::Random;
 
+pub use ed25519::{PrivateKey, PublicKey};
+
+/// A 32-byte public key as listed in the genesis or `[p2p] peers`; `None` when the bytes
+/// are not a point of the curve.
+pub fn public_key(bytes: &alloy_primitives::B256) -> Option<PublicKey> {
+    PublicKey::decode(bytes.to_vec()).ok()
+}
+
+/// The 32 bytes of a public key, as the genesis and configuration list it.
+pub fn public_key_bytes(key: &PublicKey) -> alloy_primitives::B256 {
+    alloy_primitives::B256::from_slice(&key.encode())
+}
+
+/// The public key of `key`.
+pub fn public_of(key: &PrivateKey) -> PublicKey {
+    key.public_key()
+}
+
 /// Why a key file could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

@@ -7,9 +7,13 @@ mod block;
 mod digest;
 pub mod engine;
 mod execution;
+pub mod gossip;
 pub mod keys;
+pub mod network;
+pub mod status;
 
 pub use app::{App, MAX_CLOCK_DRIFT};
 pub use block::{Block, BlockCodec};
 pub use digest::Digest;
 pub use execution::{BlockExecution, ExecutionError};
+pub use gossip::TxImport;

@@ -34,7 +34,7 @@ pub trait EthApi {
     fn chain_id(&self) -> RpcResult<U64>;
     /// Always `false`: a dev node has nothing to sync from.
     #[method(name = "syncing")]
-    fn syncing(&self) -> RpcResult<bool>;
+    fn syncing(&self) -> RpcResult<SyncingJson>;
     /// Number of the head block.
     #[method(name = "blockNumber")]
     async fn block_number(&self) -> RpcResult<U64>;
@@ -140,6 +140,24 @@ pub trait EthApi {
     async fn block_transaction_count_by_hash(&self, hash: B256) -> RpcResult<Option<U64>>;
 }
 
+/// `eth_syncing`: `false`, or how far catching up with the network has come.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum SyncingJson {
+    /// At the network's finalized height (always, in dev mode).
+    NotSyncing(bool),
+    /// Behind the network.
+    #[serde(rename_all = "camelCase")]
+    Syncing {
+        /// Where this node stood when it fell behind.
+        starting_block: U64,
+        /// Its last committed block.
+        current_block: U64,
+        /// The network's finalized height.
+        highest_block: U64,
+    },
+}
+
 /// Implementation of [`EthApiServer`].
 pub(crate) struct EthApi {
     pub ctx: Arc<RpcContext>,
@@ -151,8 +169,19 @@ impl EthApiServer for EthApi {
         Ok(U64::from(self.ctx.spec.chain_id()))
     }
 
-    fn syncing(&self) -> RpcResult<bool> {
-        Ok(false)
+    fn syncing(&self) -> RpcResult<SyncingJson> {
+        let Some(status) = &self.ctx.consensus else {
+            return Ok(SyncingJson::NotSyncing(false));
+        };
+        let snapshot = status.snapshot();
+        Ok(match snapshot.syncing_from {
+            Some(start) => SyncingJson::Syncing {
+                starting_block: U64::from(start),
+                current_block: U64::from(snapshot.finalized),
+                highest_block: U64::from(snapshot.network_finalized),
+            },
+            None => SyncingJson::NotSyncing(false),
+        })
     }
 
     async fn block_number(&self) -> RpcResult<U64> {

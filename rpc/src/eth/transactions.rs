@@ -28,9 +28,14 @@ pub(super) fn send_raw(ctx: &RpcContext, raw: Bytes) -> Result<B256, RpcError> {
         .recover()
         .ok_or_else(|| RpcError::Server("invalid sender".into()))?;
     let reader = ctx.store.reader()?;
-    Ok(ctx
-        .pool
-        .add_prechecked(tx, raw, &StoreState::new(&reader, reader.head_number()))?)
+    let hash = ctx.pool.add_prechecked(
+        tx,
+        raw.clone(),
+        &StoreState::new(&reader, reader.head_number()),
+    )?;
+    // No receiver in dev mode; a full gossip queue drops the oldest (they stay pooled here).
+    let _ = ctx.submitted.send(raw);
+    Ok(hash)
 }
 
 /// Signs `request` with a development account and admits it to the pool.
@@ -46,9 +51,13 @@ pub(super) fn send(
 /// Admits a transaction signed by a development account to the pool against the head state.
 fn submit(ctx: &RpcContext, reader: &Reader, tx: RecoveredTx) -> Result<B256, RpcError> {
     let raw = Bytes::from(tx.tx.encoded());
-    Ok(ctx
-        .pool
-        .add(tx, raw, &StoreState::new(reader, reader.head_number()))?)
+    let hash = ctx.pool.add(
+        tx,
+        raw.clone(),
+        &StoreState::new(reader, reader.head_number()),
+    )?;
+    let _ = ctx.submitted.send(raw);
+    Ok(hash)
 }
 
 /// A mined transaction with its position, or else a pooled one without.

@@ -146,21 +146,30 @@ impl BinNode {
     /// Runs `supervm dev --port 0 --metrics-port 0 --data-dir DIR [extra…]` and waits for the
     /// "RPC listening on" line on its standard output.
     pub fn spawn(data_dir: &Path, extra: &[&str], log_name: &str) -> Self {
-        let stderr_path = data_dir.parent().unwrap_or(data_dir).join(log_name);
+        let mut args: Vec<std::ffi::OsString> = [
+            "dev",
+            "--port",
+            "0",
+            "--metrics-port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--data-dir",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        args.push(data_dir.into());
+        args.extend(extra.iter().map(Into::into));
+        Self::spawn_args(&args, data_dir.parent().unwrap_or(data_dir).join(log_name))
+    }
+
+    /// Runs `supervm ARGS…`, its standard error going to `stderr_path`, and waits for the
+    /// "RPC listening on" line on its standard output.
+    pub fn spawn_args(args: &[std::ffi::OsString], stderr_path: PathBuf) -> Self {
         let stderr = std::fs::File::create(&stderr_path).expect("create log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_supervm"))
-            .args([
-                "dev",
-                "--port",
-                "0",
-                "--metrics-port",
-                "0",
-                "--grpc-port",
-                "0",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .args(extra)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))

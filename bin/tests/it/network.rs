@@ -1,0 +1,273 @@
+//! A real network: `supervm testnet init` writes four validators and a follower, each runs
+//! as its own `supervm node` process on 127.0.0.1, and they talk over commonware's
+//! authenticated p2p. Transactions sent to different nodes are finalized with identical
+//! blocks everywhere; a killed validator does not stop the others, and catches up when it
+//! restarts; a follower started late catches up from genesis.
+
+use std::{ffi::OsString, path::Path, process::Command, time::Duration};
+
+use crate::common::*;
+
+/// `supervm testnet init` in a new directory; returns it with the parsed `testnet.json`.
+fn init(validators: u32, followers: u32) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::Builder::new()
+        .prefix("supervm-testnet-")
+        .tempdir()
+        .expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_supervm"))
+        .args(["testnet", "init", "--base-port", "0"])
+        .args(["--validators", &validators.to_string()])
+        .args(["--followers", &followers.to_string()])
+        .arg("--dir")
+        .arg(dir.path())
+        .output()
+        .expect("run supervm testnet init");
+    assert!(
+        output.status.success(),
+        "testnet init failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest = std::fs::read_to_string(dir.path().join("testnet.json")).expect("testnet.json");
+    (
+        dir,
+        serde_json::from_str(&manifest).expect("testnet.json is JSON"),
+    )
+}
+
+/// Starts node `index` of the testnet as `supervm node --config …`, logging to `log`.
+fn start(dir: &Path, net: &Value, index: usize, log: &str) -> BinNode {
+    let node = &net["nodes"][index];
+    let config = node["config"].as_str().expect("config path");
+    let args: Vec<OsString> = ["node", "--config", config]
+        .iter()
+        .map(Into::into)
+        .collect();
+    BinNode::spawn_args(&args, dir.join(log))
+}
+
+/// Waits until every node's `eth_blockNumber` is at least `height`.
+async fn wait_height(nodes: &[&BinNode], height: u64) {
+    for node in nodes {
+        let rpc = node.rpc();
+        let reached = tokio::time::timeout(TIMEOUT, async {
+            while rpc.block_number().await < height {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+        .await;
+        assert!(
+            reached.is_ok(),
+            "node at {} did not reach block {height}; its log:\n{}",
+            node.rpc_addr,
+            node.log()
+        );
+    }
+}
+
+/// Block `height` as every node sees it: hash and state root must agree.
+async fn assert_same_block(nodes: &[&BinNode], height: u64) {
+    let mut seen = Vec::new();
+    for node in nodes {
+        let block = node
+            .rpc()
+            .block_json(json!(format!("{height:#x}")), false)
+            .await;
+        seen.push((block["hash"].clone(), block["stateRoot"].clone()));
+    }
+    assert!(
+        seen.iter().all(|b| *b == seen[0] && !b.0.is_null()),
+        "nodes disagree on block {height}: {seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validators_finalize_the_same_chain_survive_a_crash_and_followers_catch_up() {
+    let (dir, net) = init(4, 1);
+    assert_eq!(net["nodes"].as_array().map(Vec::len), Some(5));
+    assert_eq!(net["nodes"][4]["role"], "follower");
+    let mut validators: Vec<BinNode> = (0..4)
+        .map(|i| start(dir.path(), &net, i, &format!("validator-{i}.log")))
+        .collect();
+
+    // One transfer from each of four accounts, each sent to a different validator: gossip
+    // brings them to every proposer, and all are finalized.
+    let accounts = dev_accounts();
+    let recipient = Address::repeat_byte(0x42);
+    let mut hashes = Vec::new();
+    for (i, node) in validators.iter().enumerate() {
+        let rpc = node.rpc();
+        let max_fee = rpc.usual_max_fee().await;
+        let hash = rpc
+            .send_eip1559(
+                &accounts[i].signer,
+                recipient,
+                U256::from(1000 + i),
+                Bytes::new(),
+                21_000,
+                max_fee,
+                GWEI,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("validator {i} refused a transfer: {e:?}"));
+        hashes.push(hash);
+    }
+    let first = validators[0].rpc();
+    let mut last_block = 0;
+    for hash in &hashes {
+        let receipt = tokio::time::timeout(TIMEOUT, first.wait_receipt_json(*hash))
+            .await
+            .unwrap_or_else(|_| panic!("{hash} was not finalized; log:\n{}", validators[0].log()));
+        assert_eq!(receipt["status"], "0x1");
+        last_block = last_block.max(
+            u64::from_str_radix(
+                receipt["blockNumber"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches("0x"),
+                16,
+            )
+            .expect("block number"),
+        );
+    }
+    let all: Vec<&BinNode> = validators.iter().collect();
+    wait_height(&all, last_block).await;
+    for height in 1..=last_block {
+        assert_same_block(&all, height).await;
+    }
+    assert_eq!(
+        first.balance(recipient, "latest").await,
+        U256::from(1000 + 1001 + 1002 + 1003)
+    );
+
+    // Blocks come from consensus: evm_mine says so instead of mining.
+    let err = first.call_err("evm_mine", json!([])).await;
+    assert!(
+        err.message.contains("only available in dev mode"),
+        "{err:?}"
+    );
+
+    // Three of four keep finalizing without the fourth.
+    validators[3].kill();
+    let height = first.block_number().await;
+    let three: Vec<&BinNode> = validators.iter().take(3).collect();
+    wait_height(&three, height + 3).await;
+    assert_same_block(&three, height + 3).await;
+
+    // The fourth restarts and catches up; a follower started only now catches up from
+    // genesis. Both then follow the chain the validators finalize.
+    validators[3] = start(dir.path(), &net, 3, "validator-3-restarted.log");
+    let follower = start(dir.path(), &net, 4, "follower-0.log");
+    let target = first.block_number().await + 2;
+    let everyone: Vec<&BinNode> = validators.iter().chain([&follower]).collect();
+    wait_height(&everyone, target).await;
+    assert_same_block(&everyone, target).await;
+    assert_same_block(&everyone, 1).await;
+}
+
+/// Writes `accepted_tokens` into the `[miner]` section of node `index`'s configuration.
+fn accept_only(net: &Value, index: usize, tokens: &[Address]) {
+    let path = net["nodes"][index]["config"].as_str().expect("config path");
+    let config = std::fs::read_to_string(path).expect("read config");
+    let list: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
+    let edited = config.replacen(
+        "[miner]\n",
+        &format!("[miner]\naccepted_tokens = [{}]\n", list.join(", ")),
+        1,
+    );
+    assert_ne!(edited, config, "no [miner] section in {path}");
+    std::fs::write(path, edited).expect("write config");
+}
+
+/// The `miner` of the block holding `receipt`.
+async fn miner_of(rpc: &RawRpc, receipt: &Value) -> Value {
+    rpc.block_json(receipt["blockNumber"].clone(), false).await["miner"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_validator_chooses_the_fee_tokens_of_its_own_blocks() {
+    let (dir, net) = init(4, 0);
+    // Nobody accepts GOLD; validator 1 does not accept sUSD either.
+    for index in 0..4 {
+        let mut tokens = vec![Address::ZERO, SBTC];
+        if index != 1 {
+            tokens.push(SUSD);
+        }
+        accept_only(&net, index, &tokens);
+    }
+    let validators: Vec<BinNode> = (0..4)
+        .map(|i| start(dir.path(), &net, i, &format!("validator-{i}.log")))
+        .collect();
+    let refuser = net["nodes"][1]["beneficiary"].clone();
+    let accounts = dev_accounts();
+
+    // sUSD-paid transfers, one sent to each validator (the refusing one included), are all
+    // finalized — never in a block validator 1 proposed.
+    let mut receipts = Vec::new();
+    for (i, node) in validators.iter().enumerate() {
+        let rpc = node.rpc();
+        let tx = build_cip64(
+            &rpc,
+            &accounts[i].signer,
+            Address::repeat_byte(0x24),
+            U256::from(7),
+            Bytes::new(),
+            SUSD,
+        )
+        .await;
+        let receipt = tokio::time::timeout(TIMEOUT, send_cip64(&rpc, &accounts[i].signer, &tx))
+            .await
+            .unwrap_or_else(|_| {
+                panic!("an sUSD-paid transfer sent to validator {i} was not finalized")
+            });
+        receipts.push(receipt);
+    }
+    let rpc = validators[0].rpc();
+    for receipt in &receipts {
+        assert_eq!(fee_token(receipt), SUSD);
+        assert_ne!(
+            miner_of(&rpc, receipt).await,
+            refuser,
+            "validator 1 included an sUSD-paid transaction"
+        );
+    }
+
+    // A GOLD-paid transfer no validator accepts stays pending, and the pool says why.
+    let gold = build_cip64(
+        &rpc,
+        &accounts[5].signer,
+        Address::repeat_byte(0x25),
+        U256::from(7),
+        Bytes::new(),
+        GOLD,
+    )
+    .await;
+    let (raw, hash) = gold.sign(&accounts[5].signer);
+    rpc.send_raw(&raw)
+        .await
+        .expect("GOLD-paid transfer admitted to the pool");
+    let submitted_at = rpc.block_number().await;
+    let all: Vec<&BinNode> = validators.iter().collect();
+    // Eight more blocks: every validator has led at least once meanwhile, validator 1 too.
+    wait_height(&all, submitted_at + 8).await;
+    let mut miners = Vec::new();
+    for number in submitted_at + 1..=submitted_at + 8 {
+        miners.push(rpc.block_json(json!(format!("{number:#x}")), false).await["miner"].clone());
+    }
+    assert!(
+        miners.contains(&refuser),
+        "validator 1 proposed no block: {miners:?}"
+    );
+    assert!(
+        rpc.call("eth_getTransactionReceipt", json!([hash]))
+            .await
+            .is_null(),
+        "a GOLD-paid transaction was finalized although no validator accepts GOLD"
+    );
+    let content = validators[2].rpc().call("txpool_content", json!([])).await;
+    let entry = &content["pending"][format!("{:#x}", accounts[5].address)]["0"];
+    let reason = entry["minerPolicy"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("not accepted by this node's miner policy"),
+        "txpool_content does not say why the GOLD-paid transaction waits: {content}"
+    );
+}

@@ -12,10 +12,8 @@ use supervm_node::{
     Node, NodeConfig,
 };
 
-use crate::{
-    soak::{self, SoakArgs},
-    testnet,
-};
+use crate::soak::{self, SoakArgs};
+use supervm_node::testnet;
 use supervm_oracle_feeder::{load_signer, process_env, Feeder, FeederConfig, SystemClock};
 
 /// SuperVM: an Ethereum-compatible node where gas can be paid in any registered token.
@@ -92,6 +90,9 @@ struct TestnetInitArgs {
     /// Target time between blocks, milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     block_time_ms: u64,
+    /// Block gas limit of the genesis.
+    #[arg(long, default_value_t = supervm_primitives::chain_spec::DEV_GAS_LIMIT, value_parser = clap::value_parser!(u64).range(21_000..))]
+    gas_limit: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +108,32 @@ enum BenchCommand {
     /// transactions, contract calls, log queries, subscriptions and gRPC streams, sampling
     /// its memory, descriptors and p99 latency; fails when memory keeps growing.
     Soak(SoakArgs),
+    /// Start a local network of validator processes and load it with signed transfers:
+    /// finalized tx/s and submission-to-finality latency, against one `supervm dev` process
+    /// on the same genesis in the same run.
+    Network(NetworkArgs),
+}
+
+#[derive(Debug, Args)]
+struct NetworkArgs {
+    /// Validators.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=16))]
+    validators: u64,
+    /// Seconds of load per setup and round.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    seconds: u64,
+    /// Transactions offered per second, all nodes together.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    tps: u64,
+    /// Sending accounts (1 to 10 development accounts); each sends to one node.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10))]
+    senders: u64,
+    /// Genesis block gas limit (a 1-second block of 21,000-gas transfers holds gas-limit / 21,000).
+    #[arg(long, default_value_t = 100_000_000, value_parser = clap::value_parser!(u64).range(21_000..))]
+    gas_limit: u64,
+    /// Rounds of both setups (the spread shows the machine's noise).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=20))]
+    rounds: u64,
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +299,8 @@ pub enum Task {
         /// CSV file.
         out: Option<PathBuf>,
     },
+    /// `bench network`.
+    BenchNetwork(supervm_node::network_bench::NetworkBenchParams),
     /// `key generate`.
     KeyGenerate(PathBuf),
     /// `testnet init`.
@@ -300,6 +329,17 @@ impl Cli {
                 let (params, out) = args.params()?;
                 Ok(Task::BenchSoak { params, out })
             }
+            Command::Bench(BenchCommand::Network(args)) => Ok(Task::BenchNetwork(
+                supervm_node::network_bench::NetworkBenchParams {
+                    binary: std::env::current_exe()?,
+                    validators: args.validators as usize,
+                    duration: std::time::Duration::from_secs(args.seconds),
+                    tps: args.tps,
+                    senders: args.senders as usize,
+                    gas_limit: args.gas_limit,
+                    rounds: args.rounds as usize,
+                },
+            )),
             Command::Key(KeyCommand::Generate { out }) => Ok(Task::KeyGenerate(out.clone())),
             Command::Testnet(TestnetCommand::Init(args)) => {
                 Ok(Task::TestnetInit(testnet::InitParams {
@@ -309,6 +349,7 @@ impl Cli {
                     base_port: args.base_port,
                     chain_id: args.chain_id,
                     block_time_ms: args.block_time_ms,
+                    gas_limit: args.gas_limit,
                 }))
             }
             Command::Testnet(TestnetCommand::Run { dir }) => Ok(Task::TestnetRun(dir.clone())),
@@ -369,15 +410,19 @@ pub async fn run(task: Task) -> anyhow::Result<()> {
         Task::Node(config) => run_node(*config).await,
         Task::Feeder(config) => run_feeder(*config).await,
         Task::KeyGenerate(out) => run_key_generate(&out),
-        Task::TestnetInit(params) => run_testnet_init(&params),
-        Task::TestnetRun(dir) => {
-            testnet::run(&dir, async {
-                if let Err(err) = wait_for_signal().await {
-                    tracing::error!(%err, "cannot wait for Ctrl-C");
-                }
-            })
-            .await
+        Task::BenchNetwork(params) => {
+            println!("{}", supervm_node::network_bench::NetworkReport::HEADER);
+            supervm_node::network_bench::run(&params, |report| println!("{}", report.row()))
+                .await?;
+            Ok(())
         }
+        Task::TestnetInit(params) => run_testnet_init(&params),
+        Task::TestnetRun(dir) => Ok(testnet::run(&dir, async {
+            if let Err(err) = wait_for_signal().await {
+                tracing::error!(%err, "cannot wait for Ctrl-C");
+            }
+        })
+        .await?),
         Task::BenchExec { params, json } => {
             tokio::task::spawn_blocking(move || run_exec_bench(&params, json)).await?
         }

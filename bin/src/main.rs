@@ -2,7 +2,6 @@
 
 mod cli;
 mod soak;
-mod testnet;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;

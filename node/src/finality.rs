@@ -174,6 +174,7 @@ impl Chain {
         parent: B256,
         timestamp: u64,
     ) -> Result<Arc<PendingBlock>, FinalityError> {
+        let started = Instant::now();
         let mut tree = self.pending.lock();
         let reader = self.store.reader()?;
         let parent = Parent::find(&reader, &tree, parent)?;
@@ -205,6 +206,7 @@ impl Chain {
             rates: rate_entries(&env),
         });
         tree.insert(pending.clone());
+        self.metrics.record_build(started.elapsed());
         Ok(pending)
     }
 
@@ -265,6 +267,7 @@ impl Chain {
             }
             .into());
         }
+        let started = Instant::now();
         let state = parent.state(&reader);
         let env = self.env_on(
             &parent.header,
@@ -304,6 +307,7 @@ impl Chain {
             rates: rate_entries(&env),
         });
         tree.insert(pending.clone());
+        self.metrics.record_verify(started.elapsed());
         Ok(Some(pending))
     }
 

@@ -28,9 +28,11 @@ pub mod finality;
 mod launch;
 mod metrics;
 mod network;
+pub mod network_bench;
 pub mod pending;
 pub mod rpc_bench;
 pub mod soak;
+pub mod testnet;
 
 pub use chain::{Chain, ChainError};
 pub use config::NodeConfig;

@@ -20,6 +20,8 @@ use tokio::{net::TcpListener, sync::watch};
 pub struct NodeMetrics {
     head: Gauge,
     import_seconds: Histogram,
+    build_seconds: Histogram,
+    verify_seconds: Histogram,
     block_transactions: Histogram,
     pool_pending: Gauge,
     pool_queued: Gauge,
@@ -34,6 +36,8 @@ impl NodeMetrics {
         let metrics = Self {
             head: Gauge::default(),
             import_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
+            build_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
+            verify_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
             block_transactions: Histogram::new(exponential_buckets(1.0, 2.0, 16)),
             pool_pending: Gauge::default(),
             pool_queued: Gauge::default(),
@@ -50,6 +54,16 @@ impl NodeMetrics {
             "supervm_block_import_seconds",
             "Time to build, execute, compute the state root of and commit a block",
             metrics.import_seconds.clone(),
+        );
+        registry.register(
+            "supervm_block_build_seconds",
+            "Time for this validator to build and execute its proposal (BFT modes)",
+            metrics.build_seconds.clone(),
+        );
+        registry.register(
+            "supervm_block_verify_seconds",
+            "Time to re-execute another validator's proposal and compare its header (BFT modes)",
+            metrics.verify_seconds.clone(),
         );
         registry.register(
             "supervm_block_transactions",
@@ -94,6 +108,16 @@ impl NodeMetrics {
         self.set_head(number);
         self.import_seconds.observe(elapsed.as_secs_f64());
         self.block_transactions.observe(transactions as f64);
+    }
+
+    /// Records the building of a proposal.
+    pub fn record_build(&self, elapsed: Duration) {
+        self.build_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// Records the re-execution of a proposal.
+    pub fn record_verify(&self, elapsed: Duration) {
+        self.verify_seconds.observe(elapsed.as_secs_f64());
     }
 
     fn refresh(&self, sources: &Sampled) {

@@ -10,14 +10,36 @@ use std::{
 };
 
 use alloy_primitives::{keccak256, Address, B256};
-use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use supervm_consensus::bft::keys;
-use supervm_node::{
+use supervm_primitives::{validators::ConsensusGenesis, ChainSpec};
+
+use crate::{
     config::{ConsensusMode, PeerConfig},
     derive_dev_accounts, NodeConfig,
 };
-use supervm_primitives::{validators::ConsensusGenesis, ChainSpec};
+
+/// Why a testnet could not be written, read or run.
+#[derive(Debug, thiserror::Error)]
+pub enum TestnetError {
+    /// A file or process operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The request or a file is invalid.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Maps an I/O error to [`TestnetError::Io`] saying what was being done.
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> TestnetError {
+    let what = what.into();
+    move |source| TestnetError::Io { what, source }
+}
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
@@ -38,6 +60,8 @@ pub struct InitParams {
     pub chain_id: u64,
     /// Target time between blocks, milliseconds.
     pub block_time_ms: u64,
+    /// Block gas limit of the genesis (the development chain's is 30 million).
+    pub gas_limit: u64,
 }
 
 /// `DIR/testnet.json`: where every node is, for scripts and for `testnet run`.
@@ -86,42 +110,53 @@ fn beneficiary(public_key: &B256) -> Address {
 }
 
 /// The four ports of node `index`: JSON-RPC, gRPC, metrics, p2p.
-fn ports(base: u16, index: usize) -> anyhow::Result<[u16; 4]> {
+fn ports(base: u16, index: usize) -> Result<[u16; 4], TestnetError> {
     if base == 0 {
         let mut picked = [0; 4];
         for port in &mut picked {
-            *port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-                .local_addr()?
+            *port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .and_then(|listener| listener.local_addr())
+                .map_err(io("picking a free port"))?
                 .port();
         }
         return Ok(picked);
     }
     let first = usize::from(base) + index * 4;
     let port = |offset: usize| {
-        u16::try_from(first + offset).context("--base-port leaves no room for every node's ports")
+        u16::try_from(first + offset).map_err(|_| {
+            TestnetError::Invalid("--base-port leaves no room for every node's ports".into())
+        })
     };
     Ok([port(0)?, port(1)?, port(2)?, port(3)?])
 }
 
 /// Writes the testnet; returns its description (also in `DIR/testnet.json`).
-pub fn init(params: &InitParams) -> anyhow::Result<Testnet> {
-    anyhow::ensure!(
-        (1..=supervm_primitives::validators::MAX_VALIDATORS).contains(&params.validators),
-        "--validators must be 1 to {}",
-        supervm_primitives::validators::MAX_VALIDATORS
-    );
+pub fn init(params: &InitParams) -> Result<Testnet, TestnetError> {
+    let max = supervm_primitives::validators::MAX_VALIDATORS;
+    if !(1..=max).contains(&params.validators) {
+        return Err(TestnetError::Invalid(format!(
+            "--validators must be 1 to {max}"
+        )));
+    }
+    if params.gas_limit < 21_000 {
+        return Err(TestnetError::Invalid(format!(
+            "--gas-limit {} is below the 21000 gas of a transfer",
+            params.gas_limit
+        )));
+    }
     let manifest = params.dir.join("testnet.json");
-    anyhow::ensure!(
-        !manifest.exists(),
-        "{} already holds a testnet; choose another --dir or delete it",
-        params.dir.display()
-    );
+    if manifest.exists() {
+        return Err(TestnetError::Invalid(format!(
+            "{} already holds a testnet; choose another --dir or delete it",
+            params.dir.display()
+        )));
+    }
     std::fs::create_dir_all(&params.dir)
-        .with_context(|| format!("creating {}", params.dir.display()))?;
+        .map_err(io(format!("creating {}", params.dir.display())))?;
     let dir = params
         .dir
         .canonicalize()
-        .with_context(|| format!("resolving {}", params.dir.display()))?;
+        .map_err(io(format!("resolving {}", params.dir.display())))?;
 
     struct Planned {
         name: String,
@@ -137,9 +172,10 @@ pub fn init(params: &InitParams) -> anyhow::Result<Testnet> {
     for (index, (name, mode)) in roles.enumerate() {
         let node_dir = dir.join(&name);
         std::fs::create_dir_all(&node_dir)
-            .with_context(|| format!("creating {}", node_dir.display()))?;
+            .map_err(io(format!("creating {}", node_dir.display())))?;
         let key_file = node_dir.join("node.key");
-        let public = keys::generate(&key_file)?;
+        let public =
+            keys::generate(&key_file).map_err(|err| TestnetError::Invalid(err.to_string()))?;
         planned.push(Planned {
             name,
             mode,
@@ -151,8 +187,9 @@ pub fn init(params: &InitParams) -> anyhow::Result<Testnet> {
 
     let defaults = NodeConfig::default();
     let accounts = derive_dev_accounts(&defaults.dev.mnemonic, defaults.dev.accounts)
-        .map_err(anyhow::Error::msg)?;
+        .map_err(TestnetError::Invalid)?;
     let mut spec = ChainSpec::dev(params.chain_id, accounts.iter().map(|a| a.address));
+    spec.genesis.gas_limit = params.gas_limit;
     spec.supervm.consensus = Some(ConsensusGenesis {
         namespace: format!("supervm-testnet-{}", params.chain_id),
         validators: planned
@@ -162,8 +199,10 @@ pub fn init(params: &InitParams) -> anyhow::Result<Testnet> {
             .collect(),
     });
     let genesis = dir.join("genesis.json");
-    std::fs::write(&genesis, spec.to_json()?)
-        .with_context(|| format!("writing {}", genesis.display()))?;
+    let json = spec
+        .to_json()
+        .map_err(|err| TestnetError::Invalid(format!("encoding the genesis: {err}")))?;
+    std::fs::write(&genesis, json).map_err(io(format!("writing {}", genesis.display())))?;
 
     let localhost = std::net::IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut nodes = Vec::new();
@@ -189,11 +228,12 @@ pub fn init(params: &InitParams) -> anyhow::Result<Testnet> {
             })
             .collect();
         let path = dir.join(&node.name).join("config.toml");
-        std::fs::write(&path, toml::to_string(&config)?)
-            .with_context(|| format!("writing {}", path.display()))?;
+        let text = toml::to_string(&config)
+            .map_err(|err| TestnetError::Invalid(format!("encoding {}: {err}", path.display())))?;
+        std::fs::write(&path, text).map_err(io(format!("writing {}", path.display())))?;
         nodes.push(TestnetNode {
             name: node.name.clone(),
-            role: supervm_node::mode_name(node.mode).into(),
+            role: crate::mode_name(node.mode).into(),
             config: path,
             rpc: format!("http://127.0.0.1:{rpc}"),
             ws: format!("ws://127.0.0.1:{rpc}"),
@@ -209,22 +249,22 @@ pub fn init(params: &InitParams) -> anyhow::Result<Testnet> {
         genesis,
         nodes,
     };
-    std::fs::write(&manifest, serde_json::to_string_pretty(&testnet)?)
-        .with_context(|| format!("writing {}", manifest.display()))?;
+    let json = serde_json::to_string_pretty(&testnet)
+        .map_err(|err| TestnetError::Invalid(format!("encoding testnet.json: {err}")))?;
+    std::fs::write(&manifest, json).map_err(io(format!("writing {}", manifest.display())))?;
     Ok(testnet)
 }
 
 /// Reads `DIR/testnet.json`.
-pub fn load(dir: &Path) -> anyhow::Result<Testnet> {
+pub fn load(dir: &Path) -> Result<Testnet, TestnetError> {
     let manifest = dir.join("testnet.json");
-    let text = std::fs::read_to_string(&manifest).with_context(|| {
-        format!(
-            "reading {} (create it with `supervm testnet init --dir {}`)",
-            manifest.display(),
-            dir.display()
-        )
-    })?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", manifest.display()))
+    let text = std::fs::read_to_string(&manifest).map_err(io(format!(
+        "reading {} (create it with `supervm testnet init --dir {}`)",
+        manifest.display(),
+        dir.display()
+    )))?;
+    serde_json::from_str(&text)
+        .map_err(|err| TestnetError::Invalid(format!("{}: {err}", manifest.display())))
 }
 
 /// Prints every line `child` writes, prefixed with its node's name.
@@ -250,9 +290,12 @@ fn forward_output(name: &str, child: &mut Child) {
 
 /// Starts every node of the testnet in `dir` and stops them all when `stop` resolves;
 /// a node that exits on its own is reported and the others keep running.
-pub async fn run(dir: &Path, stop: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    dir: &Path,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), TestnetError> {
     let testnet = load(dir)?;
-    let exe = std::env::current_exe().context("finding the supervm executable")?;
+    let exe = std::env::current_exe().map_err(io("finding the supervm executable"))?;
     let mut children = Vec::new();
     for node in &testnet.nodes {
         let mut child = Command::new(&exe)
@@ -263,7 +306,7 @@ pub async fn run(dir: &Path, stop: impl std::future::Future<Output = ()>) -> any
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("starting {}", node.name))?;
+            .map_err(io(format!("starting {}", node.name)))?;
         forward_output(&node.name, &mut child);
         println!("[testnet] {} ({}) RPC {}", node.name, node.role, node.rpc);
         children.push((node.name.clone(), child));

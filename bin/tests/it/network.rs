@@ -162,6 +162,61 @@ async fn validators_finalize_the_same_chain_survive_a_crash_and_followers_catch_
     wait_height(&everyone, target).await;
     assert_same_block(&everyone, target).await;
     assert_same_block(&everyone, 1).await;
+    let status = follower.rpc().call("supervm_consensus", json!([])).await;
+    assert_eq!(status["mode"], "follower");
+}
+
+/// Runs `supervm node --config` on `config`, which must fail at startup naming `expected`.
+fn refuses_to_start(config: &Path, expected: &str) {
+    let output = Command::new(env!("CARGO_BIN_EXE_supervm"))
+        .arg("node")
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("run supervm node");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "the node started with {}",
+        config.display()
+    );
+    assert!(
+        stderr.contains(expected),
+        "expected '{expected}' in:\n{stderr}"
+    );
+}
+
+#[test]
+fn misconfigured_validators_and_followers_refuse_to_start() {
+    let (_dir, net) = init(2, 1);
+    let config =
+        |index: usize| std::path::PathBuf::from(net["nodes"][index]["config"].as_str().unwrap());
+    let edit = |index: usize, from: &str, to: &str| {
+        let path = config(index);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from} not in {}", path.display());
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    // A follower's key is not in the validator set.
+    edit(2, "mode = \"follower\"", "mode = \"validator\"");
+    refuses_to_start(&config(2), "is not in the genesis validator set");
+    // A validator's key used by a follower.
+    edit(1, "mode = \"validator\"", "mode = \"follower\"");
+    refuses_to_start(&config(1), "is a validator's");
+    // A validator without an address.
+    let validator_1 = net["nodes"][1]["publicKey"].as_str().unwrap().to_string();
+    let follower = net["nodes"][2]["publicKey"].as_str().unwrap().to_string();
+    edit(0, &validator_1, &follower);
+    refuses_to_start(&config(0), "has no address");
+    // A key file other users can read.
+    let key = config(2).with_file_name("node.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        edit(2, "mode = \"validator\"", "mode = \"follower\"");
+        refuses_to_start(&config(2), "chmod 600");
+    }
 }
 
 /// Writes `accepted_tokens` into the `[miner]` section of node `index`'s configuration.

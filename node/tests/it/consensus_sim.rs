@@ -13,7 +13,7 @@ use crate::common::{node, send, transfer};
 use alloy_primitives::{Address, B256};
 use commonware_cryptography::{ed25519, Signer};
 use commonware_p2p::simulated::{self, Link, Oracle};
-use commonware_runtime::{deterministic, Clock, Handle, Quota, Runner, Supervisor};
+use commonware_runtime::{deterministic, Clock, Handle, Quota, Runner, Spawner, Supervisor};
 use commonware_utils::{NZUsize, NZU32};
 use supervm_consensus::bft::{
     engine::{self, channel, Channels, EngineConfig},
@@ -166,6 +166,8 @@ struct Faults {
     crash: Option<(usize, Duration, Duration)>,
     /// Also wait until the byzantine proposer forged this many blocks.
     forged: usize,
+    /// A fifth peer, not a validator, sends garbage on every channel.
+    rogue: bool,
 }
 
 const RELIABLE: Faults = Faults {
@@ -175,6 +177,7 @@ const RELIABLE: Faults = Faults {
     partition: None,
     crash: None,
     forged: 0,
+    rogue: false,
 };
 
 fn link(faults: &Faults) -> Link {
@@ -243,19 +246,26 @@ fn simulate(chains: Vec<Arc<SimChain>>, seed: u64, height: u64, faults: Faults) 
         let keys: Vec<ed25519::PrivateKey> = (0..VALIDATORS as u64)
             .map(ed25519::PrivateKey::from_seed)
             .collect();
+        let rogue = ed25519::PrivateKey::from_seed(99).public_key();
         let codec = config(&keys, 0).block_codec;
+        let max_size = engine::max_message_size(VALIDATORS as u32, &codec);
         let (network, oracle) = simulated::Network::new_with_peers(
             context.child("network"),
             simulated::Config {
-                max_size: engine::max_message_size(VALIDATORS as u32, &codec),
-                max_peers_per_set: NZUsize!(VALIDATORS + 1),
+                max_size,
+                max_peers_per_set: NZUsize!(VALIDATORS + 2),
                 disconnect_on_block: true,
                 tracked_peer_sets: NZUsize!(1),
             },
-            keys.iter().map(|k| k.public_key()),
+            keys.iter()
+                .map(|k| k.public_key())
+                .chain(faults.rogue.then(|| rogue.clone())),
         )
         .await;
         network.start();
+        if faults.rogue {
+            start_rogue(&context, &oracle, &keys, rogue.clone(), max_size, &faults).await;
+        }
         let connect = |partitioned: bool| {
             let oracle = oracle.clone();
             let keys = keys.clone();
@@ -322,8 +332,64 @@ fn simulate(chains: Vec<Arc<SimChain>>, seed: u64, height: u64, faults: Faults) 
             }
             context.sleep(Duration::from_millis(100)).await;
         }
+        if faults.rogue {
+            let blocked = oracle.blocked().await.unwrap();
+            assert!(
+                blocked.iter().any(|(_, peer)| *peer == rogue),
+                "no validator blocked the peer sending garbage: {blocked:?}"
+            );
+        }
         context.auditor().state()
     })
+}
+
+/// A peer that is not a validator and sends undecodable messages of every size on every
+/// channel of the engine, ten times a second.
+async fn start_rogue(
+    context: &deterministic::Context,
+    oracle: &SimOracle,
+    keys: &[ed25519::PrivateKey],
+    rogue: ed25519::PublicKey,
+    max_size: u32,
+    faults: &Faults,
+) {
+    for key in keys {
+        for (from, to) in [
+            (rogue.clone(), key.public_key()),
+            (key.public_key(), rogue.clone()),
+        ] {
+            oracle.add_link(from, to, link(faults)).await.unwrap();
+        }
+    }
+    let control = oracle.control(rogue);
+    let quota = Quota::per_second(NZU32!(1024));
+    let mut senders = Vec::new();
+    for channel in [
+        channel::VOTES,
+        channel::CERTIFICATES,
+        channel::RESOLVER,
+        channel::BLOCKS,
+        channel::BACKFILL,
+    ] {
+        senders.push(control.register(channel, quota).await.unwrap().0);
+    }
+    context.child("rogue").spawn(move |context| async move {
+        let mut round: u32 = 0;
+        loop {
+            let size = [1usize, 7, 64, 4096, max_size as usize][round as usize % 5];
+            let garbage: Vec<u8> = (0..size).map(|i| (i as u32 ^ round) as u8).collect();
+            for sender in &mut senders {
+                commonware_p2p::Sender::send(
+                    sender,
+                    commonware_p2p::Recipients::All,
+                    garbage.clone(),
+                    false,
+                );
+            }
+            round = round.wrapping_add(1);
+            context.sleep(Duration::from_millis(100)).await;
+        }
+    });
 }
 
 /// Four fresh nodes, each with three transfers of its own sender in its pool: they reach
@@ -461,6 +527,17 @@ async fn a_crashed_validator_restarts_and_catches_up() {
         ..RELIABLE
     };
     run_honest(&nodes, 13, 10, faults).await;
+    stop(nodes).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_from_a_peer_that_is_not_a_validator_is_dropped() {
+    let nodes = loaded_nodes().await;
+    let faults = Faults {
+        rogue: true,
+        ..RELIABLE
+    };
+    run_honest(&nodes, 21, 6, faults).await;
     stop(nodes).await;
 }
 

@@ -67,6 +67,9 @@ pub struct Chain {
     pub(crate) pending: Mutex<PendingTree>,
     /// The genesis block (every engine starts from it).
     pub(crate) genesis: SealedBlock,
+    /// How many transactions a BFT proposal may hold so it executes within its time budget
+    /// (unlimited under the dev sealer).
+    pub(crate) proposal_size: crate::proposal_size::ProposalSize,
 }
 
 impl Chain {
@@ -90,7 +93,8 @@ impl Chain {
             .ok_or(ChainError::MissingHead(head))?;
         let state = StoreState::new(&reader, head);
         let env = self.env_on(&parent, &state, timestamp, self.beneficiary)?;
-        let (candidates, mut executed) = self.pick_and_execute(&env, &state, &HashSet::new())?;
+        let (candidates, mut executed) =
+            self.pick_and_execute(&env, &state, &HashSet::new(), usize::MAX)?;
         let invalid = first_failures(&candidates, std::mem::take(&mut executed.invalid));
         let transactions = included(&candidates, &executed);
         drop(reader);
@@ -150,9 +154,10 @@ impl Chain {
         env: &BlockEnv,
         state: &R,
         exclude: &HashSet<B256>,
+        max_txs: usize,
     ) -> Result<(Vec<Arc<PooledTx>>, ExecutedTxs), ChainError> {
         let policy = self.policy.read().clone();
-        let mut candidates = self.select(env, &policy, exclude);
+        let mut candidates = self.select(env, &policy, exclude, max_txs);
         loop {
             let txs: Vec<&RecoveredTx> = candidates.iter().map(|pooled| &pooled.tx).collect();
             let executed = execute_transactions(&self.executor, env, &txs, state)?;
@@ -168,18 +173,22 @@ impl Chain {
     /// gas limit (the block is executed in parallel after selection, so gas used is not known
     /// yet); a transaction that does not fit, or that the miner's policy refuses, waits with
     /// its sender's later nonces. Transactions in `exclude` are passed over; their senders'
-    /// later nonces still compete.
+    /// later nonces still compete. At most `max_txs` are picked.
     fn select(
         &self,
         env: &BlockEnv,
         policy: &MinerPolicy,
         exclude: &HashSet<B256>,
+        max_txs: usize,
     ) -> Vec<Arc<PooledTx>> {
         let mut filter = BlockFilter::new(policy, env.gas_limit, env.base_fee);
         let mut reserved = 0u64;
         let mut selected = Vec::new();
         let mut best = self.pool.best(env.base_fee);
         while let Some(pooled) = best.next() {
+            if selected.len() >= max_txs {
+                break;
+            }
             if exclude.contains(&pooled.hash) {
                 continue;
             }

@@ -82,6 +82,9 @@ pub struct ConsensusConfig {
     pub fetch_timeout_ms: u64,
     /// Threads of the consensus runtime (network, votes, storage of the engine).
     pub threads: usize,
+    /// Execution time a proposal may take, milliseconds: the proposer holds as many
+    /// transactions as it executes in that time at its measured rate.
+    pub max_build_ms: u64,
 }
 
 impl Default for ConsensusConfig {
@@ -96,6 +99,7 @@ impl Default for ConsensusConfig {
             skip_timeout_ms: 10_000,
             fetch_timeout_ms: 2000,
             threads: 2,
+            max_build_ms: 500,
         }
     }
 }
@@ -131,8 +135,17 @@ impl ConsensusConfig {
                 self.skip_timeout_ms, self.certification_timeout_ms, self.timeout_retry_ms
             ));
         }
-        if self.fetch_timeout_ms == 0 || self.threads == 0 {
-            return Err("[consensus] fetch_timeout_ms and threads must be positive".into());
+        if self.fetch_timeout_ms == 0 || self.threads == 0 || self.max_build_ms == 0 {
+            return Err(
+                "[consensus] fetch_timeout_ms, threads and max_build_ms must be positive".into(),
+            );
+        }
+        if self.max_build_ms >= self.leader_timeout_ms {
+            return Err(format!(
+                "[consensus] max_build_ms ({}) must be below leader_timeout_ms ({}): a proposal \
+                 built slower than the other validators wait for it is never voted on",
+                self.max_build_ms, self.leader_timeout_ms
+            ));
         }
         Ok(())
     }

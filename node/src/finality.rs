@@ -185,7 +185,11 @@ impl Chain {
             .flat_map(|b| b.executed.block.transactions.iter().map(RecoveredTx::hash))
             .collect();
         let env = self.env_on(&parent.header, &state, timestamp, self.beneficiary)?;
-        let (candidates, mut executed) = self.pick_and_execute(&env, &state, &exclude)?;
+        let max_txs = self.proposal_size.max_txs();
+        let executing = Instant::now();
+        let (candidates, mut executed) = self.pick_and_execute(&env, &state, &exclude, max_txs)?;
+        self.proposal_size
+            .observe(executed.receipts.len(), executing.elapsed());
         let invalid = first_failures(&candidates, std::mem::take(&mut executed.invalid));
         // Invalid on the finalized head means invalid for good; on an unfinalized parent the
         // verdict may not hold on another fork, so those transactions stay.
@@ -276,7 +280,9 @@ impl Chain {
             block.header.beneficiary,
         )?;
         let txs: Vec<&RecoveredTx> = block.transactions.iter().collect();
+        let executing = Instant::now();
         let executed = execute_transactions(&self.executor, &env, &txs, &state)?;
+        self.proposal_size.observe(txs.len(), executing.elapsed());
         if let Some((index, reason)) = executed.invalid.into_iter().next() {
             return Err(BlockRejected::Transaction {
                 index,

@@ -154,6 +154,12 @@ impl Node {
             contracts: contracts.clone(),
             pending: Default::default(),
             genesis: genesis.clone(),
+            proposal_size: match config.consensus.mode {
+                ConsensusMode::Dev => crate::proposal_size::ProposalSize::unlimited(),
+                _ => crate::proposal_size::ProposalSize::within(Duration::from_millis(
+                    config.consensus.max_build_ms,
+                )),
+            },
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (submitted, _) = broadcast::channel(GOSSIP_QUEUE);

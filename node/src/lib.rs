@@ -30,6 +30,7 @@ mod metrics;
 mod network;
 pub mod network_bench;
 pub mod pending;
+mod proposal_size;
 pub mod rpc_bench;
 pub mod soak;
 pub mod testnet;

@@ -88,13 +88,27 @@ async fn validators_finalize_the_same_chain_survive_a_crash_and_followers_catch_
     let mut validators: Vec<BinNode> = (0..4)
         .map(|i| start(dir.path(), &net, i, &format!("validator-{i}.log")))
         .collect();
+    wait_height(&validators.iter().collect::<Vec<_>>(), 1).await;
 
     // One transfer from each of four accounts, each sent to a different validator: gossip
     // brings them to every proposer, and all are finalized.
     let accounts = dev_accounts();
     let recipient = Address::repeat_byte(0x42);
     let mut hashes = Vec::new();
-    for (i, node) in validators.iter().enumerate() {
+    // The first through alloy's provider and wallet, as an application would send it.
+    let wallet = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(accounts[0].signer.clone()))
+        .connect_http(http_url(validators[0].rpc_addr));
+    let pending = wallet
+        .send_transaction(
+            TransactionRequest::default()
+                .with_to(recipient)
+                .with_value(U256::from(1000)),
+        )
+        .await
+        .expect("alloy sends a transfer to validator 0");
+    hashes.push(*pending.tx_hash());
+    for (i, node) in validators.iter().enumerate().skip(1) {
         let rpc = node.rpc();
         let max_fee = rpc.usual_max_fee().await;
         let hash = rpc
@@ -325,4 +339,69 @@ async fn each_validator_chooses_the_fee_tokens_of_its_own_blocks() {
         reason.contains("not accepted by this node's miner policy"),
         "txpool_content does not say why the GOLD-paid transaction waits: {content}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testnet_run_starts_every_node_and_stops_them_on_sigterm() {
+    let (dir, net) = init(4, 0);
+    let mut runner = std::process::Command::new(env!("CARGO_BIN_EXE_supervm"))
+        .args(["testnet", "run", "--dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run supervm testnet run");
+    let stdout = runner.stdout.take().expect("stdout");
+    let lines = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    let rpc = |i: usize| {
+        RawRpc::new(
+            net["nodes"][i]["rpc"]
+                .as_str()
+                .expect("rpc url")
+                .parse()
+                .expect("url"),
+        )
+    };
+    let reached = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if let Ok(answer) = rpc(3).try_request("eth_blockNumber", json!([])).await {
+                if answer["result"]
+                    .as_str()
+                    .is_some_and(|h| h != "0x0" && h != "0x1")
+                {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(reached.is_ok(), "the testnet did not produce blocks");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &runner.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let exited = tokio::task::spawn_blocking(move || runner.wait()).await;
+    assert!(exited.is_ok());
+    let output = lines.join().expect("runner output");
+    assert!(
+        output.iter().any(|l| l.starts_with("[validator-2] ")),
+        "node logs are not prefixed: {output:?}"
+    );
+    for i in 0..4 {
+        assert!(
+            rpc(i)
+                .try_request("eth_blockNumber", json!([]))
+                .await
+                .is_err(),
+            "node {i} still answers after the runner stopped"
+        );
+    }
 }

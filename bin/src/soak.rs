@@ -43,7 +43,7 @@ pub struct SoakArgs {
     max_growth_pct: f64,
     /// The node's database page cache, MiB: small enough to fill in the run's first quarter,
     /// so the bounded cache filling up is not mistaken for a leak.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     node_cache_mib: u32,
     /// Also write the table as CSV to this file.
     #[arg(long, value_name = "FILE")]

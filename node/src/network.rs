@@ -126,6 +126,10 @@ pub fn mode_name(mode: ConsensusMode) -> &'static str {
 }
 
 impl TxImport for Chain {
+    fn is_pending(&self, hash: &B256) -> bool {
+        self.pool.get(hash).is_some()
+    }
+
     fn import(&self, raw: Vec<Bytes>) -> usize {
         let decoded: Vec<(TxEnvelope, Bytes)> = raw
             .into_iter()

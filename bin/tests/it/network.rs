@@ -263,7 +263,7 @@ async fn each_validator_chooses_the_fee_tokens_of_its_own_blocks() {
         }
         accept_only(&net, index, &tokens);
     }
-    let validators: Vec<BinNode> = (0..4)
+    let mut validators: Vec<BinNode> = (0..4)
         .map(|i| start(dir.path(), &net, i, &format!("validator-{i}.log")))
         .collect();
     let refuser = net["nodes"][1]["beneficiary"].clone();
@@ -300,7 +300,9 @@ async fn each_validator_chooses_the_fee_tokens_of_its_own_blocks() {
         );
     }
 
-    // A GOLD-paid transfer no validator accepts stays pending, and the pool says why.
+    // A GOLD-paid transfer no validator accepts stays pending, and the pool says why. It is
+    // sent while validator 3 is down: validator 0 sends it again until 3 has it too.
+    validators[3].kill();
     let gold = build_cip64(
         &rpc,
         &accounts[5].signer,
@@ -315,6 +317,7 @@ async fn each_validator_chooses_the_fee_tokens_of_its_own_blocks() {
         .await
         .expect("GOLD-paid transfer admitted to the pool");
     let submitted_at = rpc.block_number().await;
+    validators[3] = start(dir.path(), &net, 3, "validator-3-restarted.log");
     let all: Vec<&BinNode> = validators.iter().collect();
     // Eight more blocks: every validator has led at least once meanwhile, validator 1 too.
     wait_height(&all, submitted_at + 8).await;
@@ -338,6 +341,21 @@ async fn each_validator_chooses_the_fee_tokens_of_its_own_blocks() {
     assert!(
         reason.contains("not accepted by this node's miner policy"),
         "txpool_content does not say why the GOLD-paid transaction waits: {content}"
+    );
+    let resent = tokio::time::timeout(Duration::from_secs(25), async {
+        let rpc = validators[3].rpc();
+        while rpc
+            .call("eth_getTransactionByHash", json!([hash]))
+            .await
+            .is_null()
+        {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    })
+    .await;
+    assert!(
+        resent.is_ok(),
+        "the restarted validator never received the pending transaction"
     );
 }
 

@@ -1,15 +1,17 @@
 //! Transaction gossip on its own p2p channel: transactions clients submit to one node reach
 //! every proposer's pool. A node sends only what its own clients submitted (every node is
 //! connected to every validator, so nothing needs relaying) in batches of RLP-encoded raw
-//! transactions; a batch that does not decode gets its sender blocked.
+//! transactions, and sends again, every [`RESEND_EVERY`], those still pending (a peer that
+//! was down or disconnected when they were first sent gets them then); a batch that does not
+//! decode gets its sender blocked.
 
-use std::sync::Arc;
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
-use alloy_primitives::Bytes;
+use alloy_primitives::{keccak256, Bytes, B256};
 use alloy_rlp::Decodable;
 use commonware_cryptography::ed25519;
 use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
-use commonware_runtime::Spawner;
+use commonware_runtime::{Clock, Spawner};
 use tokio::sync::broadcast;
 
 /// Largest gossip message, bytes: a batch never grows past it, and the network is
@@ -17,12 +19,19 @@ use tokio::sync::broadcast;
 pub const MAX_BATCH_BYTES: usize = 1 << 20;
 /// Most transactions in one batch.
 pub const MAX_BATCH_TXS: usize = 4096;
+/// How often transactions this node's clients submitted are sent again while pending.
+pub const RESEND_EVERY: Duration = Duration::from_secs(10);
+/// Most submitted transactions remembered for sending again (the oldest are forgotten).
+const RESEND_MAX: usize = 16_384;
 
 /// Where transactions from other nodes go (the node's pool).
 pub trait TxImport: Send + Sync + 'static {
     /// Admits raw transactions a peer gossiped; those the pool refuses (already known,
     /// invalid, underpriced) are dropped. Returns how many were admitted.
     fn import(&self, raw: Vec<Bytes>) -> usize;
+
+    /// Whether the transaction with this hash is still in the pool, waiting for a block.
+    fn is_pending(&self, hash: &B256) -> bool;
 }
 
 /// Encodes `batch` as one gossip message.
@@ -54,40 +63,73 @@ pub fn decode_batch(mut message: &[u8]) -> Result<Vec<Bytes>, String> {
 }
 
 /// Sends what this node's clients submit, batching whatever is queued when the channel
-/// is free. Ends when the node stops submitting (the sender side is dropped).
-pub async fn send_submitted<S>(mut submitted: broadcast::Receiver<Bytes>, mut sender: S)
-where
+/// is free, and every [`RESEND_EVERY`] what of it `pool` still holds. Ends when the node stops
+/// submitting (the sender side is dropped).
+pub async fn send_submitted<E, S, X>(
+    context: E,
+    mut submitted: broadcast::Receiver<Bytes>,
+    mut sender: S,
+    pool: Arc<X>,
+) where
+    E: Clock,
     S: Sender<PublicKey = ed25519::PublicKey>,
+    X: TxImport,
 {
+    let mut recent: VecDeque<(B256, Bytes)> = VecDeque::new();
+    let mut resend_at = context.current() + RESEND_EVERY;
     loop {
-        let first = match submitted.recv().await {
-            Ok(tx) => tx,
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::warn!(
-                    missed,
-                    "transaction gossip fell behind; those stay in this node's pool only"
-                );
+        let first = tokio::select! {
+            received = submitted.recv() => match received {
+                Ok(tx) => tx,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "transaction gossip fell behind; those stay in this node's pool only"
+                    );
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            () = context.sleep_until(resend_at) => {
+                resend_at = context.current() + RESEND_EVERY;
+                recent.retain(|(hash, _)| pool.is_pending(hash));
+                let pending: Vec<Bytes> = recent.iter().map(|(_, raw)| raw.clone()).collect();
+                send_batches(&mut sender, pending);
                 continue;
             }
-            Err(broadcast::error::RecvError::Closed) => return,
         };
         let mut batch = vec![first];
-        let mut bytes = batch[0].len() + 8;
         while batch.len() < MAX_BATCH_TXS {
             match submitted.try_recv() {
-                Ok(tx) if bytes + tx.len() + 8 <= MAX_BATCH_BYTES => {
-                    bytes += tx.len() + 8;
-                    batch.push(tx);
-                }
-                Ok(tx) => {
-                    flush(&mut sender, &batch);
-                    bytes = tx.len() + 8;
-                    batch = vec![tx];
-                }
+                Ok(tx) => batch.push(tx),
                 Err(_) => break,
             }
         }
-        flush(&mut sender, &batch);
+        for raw in &batch {
+            if recent.len() == RESEND_MAX {
+                recent.pop_front();
+            }
+            recent.push_back((keccak256(raw), raw.clone()));
+        }
+        send_batches(&mut sender, batch);
+    }
+}
+
+/// Sends `txs` in as few messages as fit [`MAX_BATCH_BYTES`].
+fn send_batches<S: Sender<PublicKey = ed25519::PublicKey>>(sender: &mut S, txs: Vec<Bytes>) {
+    let mut batch = Vec::new();
+    let mut bytes = 8;
+    for tx in txs {
+        if !batch.is_empty() && bytes + tx.len() + 8 > MAX_BATCH_BYTES {
+            flush(sender, &batch);
+            batch.clear();
+            bytes = 8;
+        }
+        bytes += tx.len() + 8;
+        batch.push(tx);
+    }
+    if !batch.is_empty() {
+        flush(sender, &batch);
     }
 }
 

@@ -359,9 +359,12 @@ where
         oracle.clone(),
     )
     .await?;
-    let send = context
-        .child("gossip_send")
-        .spawn(move |_| gossip::send_submitted(submitted, tx_sender));
+    let send = {
+        let pool = execution.clone();
+        context
+            .child("gossip_send")
+            .spawn(move |context| gossip::send_submitted(context, submitted, tx_sender, pool))
+    };
     let receive = {
         let oracle = oracle.clone();
         context

@@ -180,6 +180,7 @@ impl Node {
                 &spec,
                 &data_dir,
                 chain.executor.threads(),
+                chain.clone(),
             )?;
             tracing::info!(
                 mode = crate::network::mode_name(config.consensus.mode),

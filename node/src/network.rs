@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use supervm_consensus::bft::{
     engine::EngineConfig, keys, network::NetworkConfig, status::ConsensusStatus, BlockCodec,
-    TxImport,
+    KnownSenders, TxImport,
 };
 use supervm_primitives::{recover_all, ChainSpec, TxEnvelope};
 use supervm_vm::StoreState;
@@ -35,6 +35,7 @@ pub(crate) fn network_config(
     spec: &ChainSpec,
     data_dir: &Path,
     exec_threads: usize,
+    known_senders: Arc<dyn KnownSenders>,
 ) -> Result<NetworkConfig, NodeError> {
     config.consensus.validate().map_err(NodeError::Config)?;
     let genesis = spec.consensus().ok_or_else(|| {
@@ -97,6 +98,7 @@ pub(crate) fn network_config(
             block_codec: BlockCodec {
                 max_bytes: MAX_BLOCK_BYTES,
                 recover_threads: exec_threads.max(1),
+                known_senders: Some(known_senders),
             },
             block_time: ms(consensus.block_time_ms),
             leader_timeout: ms(consensus.leader_timeout_ms),
@@ -125,6 +127,12 @@ pub fn mode_name(mode: ConsensusMode) -> &'static str {
     }
 }
 
+impl KnownSenders for Chain {
+    fn sender(&self, hash: &B256) -> Option<alloy_primitives::Address> {
+        self.pool.get(hash).map(|pooled| pooled.tx.sender)
+    }
+}
+
 impl TxImport for Chain {
     fn is_pending(&self, hash: &B256) -> bool {
         self.pool.get(hash).is_some()
@@ -134,7 +142,12 @@ impl TxImport for Chain {
         let decoded: Vec<(TxEnvelope, Bytes)> = raw
             .into_iter()
             .filter_map(|raw| match TxEnvelope::decode_raw(&raw) {
-                Ok(tx) if self.pool.precheck(&tx, raw.len()).is_ok() => Some((tx, raw)),
+                Ok(tx)
+                    if self.pool.get(&tx.hash()).is_none()
+                        && self.pool.precheck(&tx, raw.len()).is_ok() =>
+                {
+                    Some((tx, raw))
+                }
                 _ => None,
             })
             .collect();

@@ -5,14 +5,22 @@
 //! transactions must hash to the header's transactions root, every signature must recover,
 //! and the bytes must be the canonical encoding. A peer cannot pair a real header with a
 //! forged body, and oversized input is refused before it is parsed.
+//!
+//! Signature recovery is the costliest part of decoding, and most of a proposal's
+//! transactions already reached this node's pool by gossip, where their senders were
+//! recovered: [`KnownSenders`] lends those, and only the others are recovered.
 
-use alloy_primitives::Bytes;
+use std::sync::Arc;
+
+use alloy_primitives::{Address, Bytes, B256};
 use alloy_rlp::{Decodable, Encodable};
 use bytes::{Buf, BufMut};
 use commonware_codec::{EncodeSize, Error as CodecError, Read, Write};
 use commonware_consensus::{types::Height, Heightable};
 use commonware_cryptography::Digestible;
-use supervm_primitives::{recover_all, transactions_root, Header, SealedBlock, TxEnvelope};
+use supervm_primitives::{
+    recover_all, transactions_root, Header, RecoveredTx, SealedBlock, TxEnvelope,
+};
 
 use super::Digest;
 
@@ -23,13 +31,58 @@ const LENGTH_PREFIX: usize = 4;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block(pub SealedBlock);
 
-/// Decoding limits, the same on every node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Senders this node already recovered, by transaction hash (its pool). The hash commits to
+/// the signature, so the sender recovered for a hash is that transaction's sender.
+pub trait KnownSenders: Send + Sync + 'static {
+    /// The sender of the transaction with this hash, if this node recovered it already.
+    fn sender(&self, hash: &B256) -> Option<Address>;
+}
+
+/// Decoding limits (the same on every node) and where known senders come from.
+#[derive(Clone)]
 pub struct BlockCodec {
     /// Largest encoded block accepted, in bytes (length prefix excluded).
     pub max_bytes: usize,
     /// Threads recovering transaction senders.
     pub recover_threads: usize,
+    /// Senders recovered before, looked up before recovering a signature.
+    pub known_senders: Option<Arc<dyn KnownSenders>>,
+}
+
+impl std::fmt::Debug for BlockCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockCodec")
+            .field("max_bytes", &self.max_bytes)
+            .field("recover_threads", &self.recover_threads)
+            .field("known_senders", &self.known_senders.is_some())
+            .finish()
+    }
+}
+
+/// The senders of `envelopes`, in order: looked up in `known` first, recovered otherwise;
+/// `None` when a signature does not recover.
+fn senders_of(
+    envelopes: Vec<TxEnvelope>,
+    known: Option<&dyn KnownSenders>,
+    threads: usize,
+) -> Option<Vec<RecoveredTx>> {
+    let mut transactions = Vec::with_capacity(envelopes.len());
+    let mut unknown = Vec::new();
+    let mut unknown_at = Vec::new();
+    for (index, tx) in envelopes.into_iter().enumerate() {
+        match known.and_then(|known| known.sender(&tx.hash())) {
+            Some(sender) => transactions.push(Some(RecoveredTx { tx, sender })),
+            None => {
+                transactions.push(None);
+                unknown_at.push(index);
+                unknown.push(tx);
+            }
+        }
+    }
+    for (index, recovered) in unknown_at.into_iter().zip(recover_all(unknown, threads)) {
+        transactions[index] = Some(recovered?);
+    }
+    transactions.into_iter().collect()
 }
 
 impl Block {
@@ -54,7 +107,7 @@ impl Block {
     }
 
     /// Parses and checks a block's RLP (see the module documentation).
-    fn from_rlp(rlp: &[u8], recover_threads: usize) -> Result<Self, CodecError> {
+    fn from_rlp(rlp: &[u8], codec: &BlockCodec) -> Result<Self, CodecError> {
         let invalid = |what: &'static str| CodecError::Invalid("supervm block", what);
         let mut cursor = rlp;
         let list =
@@ -73,10 +126,12 @@ impl Block {
             .map(|bytes| TxEnvelope::decode_raw(bytes))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| invalid("malformed transaction"))?;
-        let transactions = recover_all(envelopes, recover_threads)
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| invalid("a transaction signature does not recover"))?;
+        let transactions = senders_of(
+            envelopes,
+            codec.known_senders.as_deref(),
+            codec.recover_threads,
+        )
+        .ok_or_else(|| invalid("a transaction signature does not recover"))?;
         if transactions_root(&transactions) != header.transactions_root {
             return Err(invalid(
                 "transactions do not match the header's transactions root",
@@ -119,7 +174,7 @@ impl Read for Block {
             return Err(CodecError::EndOfBuffer);
         }
         let rlp = buf.copy_to_bytes(length);
-        Self::from_rlp(&rlp, cfg.recover_threads)
+        Self::from_rlp(&rlp, cfg)
     }
 }
 
@@ -162,6 +217,7 @@ mod tests {
     const CODEC: BlockCodec = BlockCodec {
         max_bytes: 1 << 20,
         recover_threads: 1,
+        known_senders: None,
     };
 
     fn block(txs: usize) -> Block {
@@ -200,6 +256,39 @@ mod tests {
         assert_eq!(decoded, original);
         assert_eq!(decoded.digest(), Digest(original.0.hash));
         assert_eq!(decoded.height(), Height::new(7));
+    }
+
+    /// Senders known by hash, counting the lookups that found one.
+    struct Pool(
+        std::collections::HashMap<B256, Address>,
+        std::sync::atomic::AtomicUsize,
+    );
+
+    impl KnownSenders for Pool {
+        fn sender(&self, hash: &B256) -> Option<Address> {
+            let found = self.0.get(hash).copied();
+            if found.is_some() {
+                self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            found
+        }
+    }
+
+    #[test]
+    fn known_senders_are_looked_up_and_the_rest_recovered() {
+        let original = block(3);
+        let known: std::collections::HashMap<B256, Address> = original.0.transactions[..2]
+            .iter()
+            .map(|tx| (tx.hash(), tx.sender))
+            .collect();
+        let pool = Arc::new(Pool(known, Default::default()));
+        let codec = BlockCodec {
+            known_senders: Some(pool.clone()),
+            ..CODEC
+        };
+        let decoded = Block::decode_cfg(original.encode(), &codec).unwrap();
+        assert_eq!(decoded, original);
+        assert_eq!(pool.1.load(std::sync::atomic::Ordering::Relaxed), 2);
     }
 
     #[test]

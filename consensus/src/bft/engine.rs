@@ -235,7 +235,7 @@ where
             mailbox_size,
             deque_size: 10,
             priority: false,
-            codec_config: config.block_codec,
+            codec_config: config.block_codec.clone(),
             peer_provider: peers.clone(),
             strategy: Sequential,
         },
@@ -255,7 +255,12 @@ where
     .map_err(|err| EngineError::Storage(err.to_string()))?;
     let finalized_blocks = immutable::Archive::init(
         context.child("finalized_blocks"),
-        archive_config(&prefix, "finalized-blocks", &cache, config.block_codec),
+        archive_config(
+            &prefix,
+            "finalized-blocks",
+            &cache,
+            config.block_codec.clone(),
+        ),
     )
     .await
     .map_err(|err| EngineError::Storage(err.to_string()))?;
@@ -280,7 +285,7 @@ where
             replay_buffer: NZUsize!(1 << 20),
             key_write_buffer: NZUsize!(1 << 20),
             value_write_buffer: NZUsize!(1 << 20),
-            block_codec_config: config.block_codec,
+            block_codec_config: config.block_codec.clone(),
             max_repair: NZUsize!(16),
             max_pending_acks: NZUsize!(1),
             strategy: Sequential,

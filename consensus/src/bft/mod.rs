@@ -13,7 +13,7 @@ pub mod network;
 pub mod status;
 
 pub use app::{App, MAX_CLOCK_DRIFT};
-pub use block::{Block, BlockCodec};
+pub use block::{Block, BlockCodec, KnownSenders};
 pub use digest::Digest;
 pub use execution::{BlockExecution, ExecutionError};
 pub use gossip::TxImport;

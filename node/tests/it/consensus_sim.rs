@@ -34,6 +34,7 @@ fn config(keys: &[ed25519::PrivateKey], index: usize) -> EngineConfig {
         block_codec: BlockCodec {
             max_bytes: 1 << 20,
             recover_threads: 1,
+            known_senders: None,
         },
         block_time: Duration::from_secs(1),
         leader_timeout: Duration::from_secs(2),
